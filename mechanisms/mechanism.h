@@ -1,0 +1,67 @@
+/* The one interface every password-checking back-end implements.
+ * A mechanism never sees a socket or the process model: it gets a request and
+ * returns a verdict, the reply text Cyrus would send, and a reason for the log. */
+#ifndef SASLAUTHD_MECHANISM_H
+#define SASLAUTHD_MECHANISM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MECH_REPLY_MAX 256
+#define MECH_REASON_MAX 256
+
+enum verdict {
+	VERDICT_OK,
+	VERDICT_NO,  /* the credentials are wrong (or the account may not log in) */
+	VERDICT_FAIL /* the back-end could not decide: unreachable, corrupt, internal error */
+};
+
+struct mech_request {
+	const char *login; /* after -r rewriting */
+	const char *password;
+	const char *service;
+	const char *realm;
+	const char *client_addr; /* "" when the client sent the 4-field form */
+};
+
+struct mech_result {
+	enum verdict verdict;
+	char reply[MECH_REPLY_MAX];   /* wire text, Cyrus-compatible: "OK", "NO Incorrect password", ... */
+	char reason[MECH_REASON_MAX]; /* what the log's [reason=...] says; never contains the password */
+};
+
+struct mech_settings {
+	const char *option;      /* -O argument, NULL when absent */
+	const char *config_path; /* -O for mechanisms that read a config file, else the default */
+};
+
+struct mechanism {
+	const char *name; /* canonical lower-case name, as in -v and log lines */
+	/* Once, in the launching process before daemonising. 0 on success; on failure
+	 * write a reason into err. Optional. */
+	int (*init)(const struct mech_settings *settings, char *err, size_t errsz);
+	/* In each worker after fork (open per-worker handles). Optional. */
+	void (*worker_init)(void);
+	/* Decide one request. Must fill result completely. */
+	void (*auth)(const struct mech_request *req, struct mech_result *result);
+	/* SIGHUP, in the master before workers are replaced. 0 on success. Optional. */
+	int (*reload)(const struct mech_settings *settings, char *err, size_t errsz);
+	/* Before a worker or the master exits. Optional. */
+	void (*cleanup)(void);
+};
+
+/* The compiled-in mechanisms, in Cyrus's -v order, NULL-terminated. */
+extern const struct mechanism *const mechanism_table[];
+
+/* Case-insensitive lookup; NULL if not compiled in. */
+const struct mechanism *mechanism_find(const char *name);
+
+/* Fill a result. reply is the wire text; reason_fmt (may be NULL) the log reason; when NULL
+ * the reason is taken from the reply as Cyrus does (text after "NO ", or "Unknown"). */
+void mech_result_set(struct mech_result *result, enum verdict verdict, const char *reply,
+                     const char *reason_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Today's date as days since 1970-01-01, the unit of /etc/shadow's fields. */
+long mech_days_since_epoch(void);
+
+#endif

@@ -1,0 +1,32 @@
+/* The single table of compiled-in mechanisms. Adding a mechanism: one file, one line here. */
+#include "build_config.h"
+#include "mechanisms/mechanism.h"
+
+#include <strings.h>
+
+extern const struct mechanism mech_sasldb;
+extern const struct mechanism mech_getpwent;
+extern const struct mechanism mech_shadow;
+
+/* Cyrus's -v order: sasldb getpwent kerberos5 pam rimap shadow ldap httpform. */
+const struct mechanism *const mechanism_table[] = {
+#ifdef WITH_SASLDB
+	&mech_sasldb,
+#endif
+#ifdef WITH_GETPWENT
+	&mech_getpwent,
+#endif
+#ifdef WITH_SHADOW
+	&mech_shadow,
+#endif
+	NULL,
+};
+
+const struct mechanism *mechanism_find(const char *name)
+{
+	for (const struct mechanism *const *m = mechanism_table; *m != NULL; m++) {
+		if (strcasecmp((*m)->name, name) == 0)
+			return *m;
+	}
+	return NULL;
+}
