@@ -1,1 +1,61 @@
-/* placeholder: being written */
+/* shadow: the hash from the shadow database (getspnam), with Cyrus's expiry checks. */
+#include "mechanisms/mechanism.h"
+#include "mechanisms/unix_account.h"
+
+#include <string.h>
+
+#include "common/passwd_hash.h"
+
+/* NIS+ placeholder meaning "the real hash is elsewhere". */
+#define SHADOW_NIS_PLACEHOLDER "*NP*"
+
+/* Cyrus's order: password first, then account expiry, then password expiry. */
+static void shadow_verdict(const struct mech_request *req, const struct spwd *sp,
+                           struct mech_result *result)
+{
+	long today = mech_days_since_epoch();
+
+	if (strcmp(sp->sp_pwdp, SHADOW_NIS_PLACEHOLDER) == 0) {
+		mech_result_set(result, VERDICT_NO,
+		                "NO Insufficient permission to access NIS authentication database "
+		                "(saslauthd)", NULL);
+		return;
+	}
+	switch (passwd_hash_check(req->password, sp->sp_pwdp)) {
+	case HASH_MATCH:
+		break;
+	case HASH_MISMATCH:
+		mech_result_set(result, VERDICT_NO, "NO Incorrect password", NULL);
+		return;
+	case HASH_UNUSABLE:
+		mech_result_set(result, VERDICT_NO, "NO Incorrect password",
+		                "Incorrect password (account locked or without a usable hash)");
+		return;
+	}
+	if (sp->sp_expire != -1 && today > sp->sp_expire) {
+		mech_result_set(result, VERDICT_NO, "NO Account expired", NULL);
+		return;
+	}
+	if (sp->sp_lstchg != -1 && sp->sp_max != -1 && sp->sp_lstchg + sp->sp_max < today) {
+		mech_result_set(result, VERDICT_NO, "NO Password expired", NULL);
+		return;
+	}
+	mech_result_set(result, VERDICT_OK, "OK", NULL);
+}
+
+static void shadow_auth(const struct mech_request *req, struct mech_result *result)
+{
+	struct unix_account acct;
+
+	if (!unix_account_lookup_passwd(req->login, &acct, result))
+		return;
+	if (!unix_account_lookup_shadow(req->login, &acct, result))
+		return;
+	shadow_verdict(req, &acct.sp, result);
+	unix_account_release(&acct);
+}
+
+const struct mechanism mech_shadow = {
+	.name = "shadow",
+	.auth = shadow_auth,
+};

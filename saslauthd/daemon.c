@@ -1,1 +1,371 @@
-/* placeholder: being written */
+#include "saslauthd/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/strutil.h"
+#include "saslauthd/server.h"
+
+#define PID_FILE "saslauthd.pid"
+#define PID_LOCK_FILE "saslauthd.pid.lock"
+#define ACCEPT_LOCK_FILE "mux.accept"
+#define SOCKET_NAME "mux"
+#define LISTEN_BACKLOG SOMAXCONN
+#define STATUS_ANOTHER_INSTANCE 2
+#define REPORT_TEXT_MAX 512
+
+/* What the daemon child tells the waiting launcher: the exit status and, on failure,
+ * the message, so start-up errors reach the terminal and not only syslog. */
+struct start_report {
+	int status;
+	char message[REPORT_TEXT_MAX];
+};
+
+struct daemon_state {
+	const struct options *opts;
+	char socket_path[PATH_MAX];
+	int report_fd; /* write end towards the launcher, -1 when not detached */
+	int pid_lock_fd;
+	int pid_fd;
+	int accept_lock_fd;
+	int listen_fd;
+	pid_t master_pid;
+};
+
+/* Log a start-up failure, tell the launcher, and return status. */
+static int startup_failure(struct daemon_state *d, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int startup_failure(struct daemon_state *d, int status, const char *fmt, ...)
+{
+	struct start_report report = { .status = status };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(report.message, sizeof(report.message), fmt, ap);
+	va_end(ap);
+	log_core(LOG_ERR, "%s", report.message);
+	if (d->report_fd >= 0) {
+		if (write(d->report_fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
+			log_core(LOG_ERR, "could not report to the launching process");
+		close(d->report_fd);
+		d->report_fd = -1;
+	}
+	return status;
+}
+
+static void report_ready(struct daemon_state *d)
+{
+	struct start_report report = { .status = 0 };
+
+	if (d->report_fd < 0)
+		return;
+	if (write(d->report_fd, &report, sizeof(report)) != (ssize_t)sizeof(report))
+		log_core(LOG_ERR, "could not report to the launching process");
+	close(d->report_fd);
+	d->report_fd = -1;
+}
+
+/* mkdir -p: Cyrus created only the last component. */
+static bool make_run_dir(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (!str_copy(buf, sizeof(buf), path))
+		return false;
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+				return false;
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Non-blocking exclusive fcntl lock on the whole file. */
+static bool lock_file(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	return fcntl(fd, F_SETLK, &fl) == 0;
+}
+
+/* True when a detached instance holds the pid file of this run directory. */
+static bool pid_file_locked_by_other(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	int fd = open(PID_FILE, O_RDONLY | O_CLOEXEC);
+	bool locked = false;
+
+	if (fd < 0)
+		return false;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		locked = true;
+	close(fd);
+	return locked;
+}
+
+static int write_pid_file(struct daemon_state *d)
+{
+	char line[32];
+	int n;
+
+	d->pid_fd = open(PID_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (d->pid_fd < 0 || !lock_file(d->pid_fd))
+		return startup_failure(d, STATUS_ANOTHER_INSTANCE, "could not lock pid file %s/%s: %s",
+		                       d->opts->run_dir, PID_FILE, strerror(errno));
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (ftruncate(d->pid_fd, 0) != 0 || write(d->pid_fd, line, (size_t)n) != n ||
+	    fsync(d->pid_fd) != 0)
+		return startup_failure(d, 1, "could not write pid file %s/%s: %s",
+		                       d->opts->run_dir, PID_FILE, strerror(errno));
+	return 0;
+}
+
+/* The launcher waits for the child's report; it holds no write end of the pipe, so a
+ * child that dies before reporting is seen as EOF instead of a hang (a Cyrus bug). */
+static int launcher_wait(struct daemon_state *d, int read_fd, pid_t child)
+{
+	struct start_report report;
+	ssize_t n;
+
+	do {
+		n = read(read_fd, &report, sizeof(report));
+	} while (n < 0 && errno == EINTR);
+	close(read_fd);
+	unlink(PID_LOCK_FILE);
+	if (n != (ssize_t)sizeof(report)) {
+		int status;
+		waitpid(child, &status, WNOHANG);
+		report.status = 1;
+		report.message[0] = '\0';
+	}
+	if (report.status != 0) {
+		log_core(LOG_ERR, "Cannot start saslauthd");
+		if (report.status == STATUS_ANOTHER_INSTANCE)
+			log_core(LOG_ERR, "Another instance of saslauthd is currently running");
+		else if (report.message[0] != '\0')
+			log_core(LOG_ERR, "%s", report.message);
+		else
+			log_core(LOG_ERR, "Check syslog for errors");
+	}
+	(void)d;
+	return report.status;
+}
+
+/* Fork; the launcher returns (>= 0: its exit status), the child returns -1 and goes on. */
+static int detach(struct daemon_state *d)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return startup_failure(d, 1, "pipe: %s", strerror(errno));
+	for (int attempt = 0; (pid = fork()) < 0 && errno == EAGAIN && attempt < 5; attempt++)
+		sleep(5);
+	if (pid < 0)
+		return startup_failure(d, 1, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fds[1]);
+		return launcher_wait(d, fds[0], pid);
+	}
+	close(fds[0]);
+	d->report_fd = fds[1];
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	log_set_stderr(false);
+	return -1;
+}
+
+static int create_socket(struct daemon_state *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (!str_copy(sun.sun_path, sizeof(sun.sun_path), d->socket_path))
+		return startup_failure(d, 1, "socket path too long: %s", d->socket_path);
+	/* Cyrus unlinked whatever was there; we only replace a stale socket. */
+	if (lstat(d->socket_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return startup_failure(d, 1, "%s exists and is not a socket; not removing it",
+			                       d->socket_path);
+		unlink(d->socket_path);
+	}
+	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->listen_fd < 0)
+		return startup_failure(d, 1, "socket: %s", strerror(errno));
+	mode_t old = umask(0);
+	int r = bind(d->listen_fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r != 0)
+		return startup_failure(d, 1, "could not bind to socket: %s: %s", d->socket_path,
+		                       strerror(errno));
+	/* World-writable like Cyrus: access is controlled by the run directory's mode. */
+	if (chmod(d->socket_path, 0777) != 0)
+		return startup_failure(d, 1, "could not chmod socket: %s: %s", d->socket_path,
+		                       strerror(errno));
+	if (listen(d->listen_fd, LISTEN_BACKLOG) != 0)
+		return startup_failure(d, 1, "could not listen on socket: %s", d->socket_path);
+	log_core(LOG_INFO, "listening on socket: %s", d->socket_path);
+	return 0;
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static int init_mechanism(const struct options *opts)
+{
+	const struct mechanism *mech = opts->mech;
+	struct mech_settings settings = { .option = opts->mech_option };
+	char err[512] = "";
+
+	if (mech->init == NULL || mech->init(&settings, err, sizeof(err)) == 0)
+		return 0;
+	log_core(LOG_ERR, "failed to initialize mechanism %s%s%s", mech->name,
+	         err[0] != '\0' ? ": " : "", err);
+	return 1;
+}
+
+static int prepare_run_dir(struct daemon_state *d)
+{
+	const struct options *opts = d->opts;
+
+	if (!make_run_dir(opts->run_dir))
+		return startup_failure(d, 1, "can not mkdir: %s: %s", opts->run_dir, strerror(errno));
+	if (chdir(opts->run_dir) != 0)
+		return startup_failure(d, 1, "could not chdir to: %s: %s", opts->run_dir,
+		                       strerror(errno));
+	umask(077);
+	d->pid_lock_fd = open(PID_LOCK_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (d->pid_lock_fd < 0)
+		return startup_failure(d, 1, "could not open pid lock file: %s/%s: %s",
+		                       opts->run_dir, PID_LOCK_FILE, strerror(errno));
+	if (!lock_file(d->pid_lock_fd) || pid_file_locked_by_other())
+		return startup_failure(d, opts->foreground ? 1 : STATUS_ANOTHER_INSTANCE,
+		                       "could not lock pid lock file: %s/%s (another instance is "
+		                       "running in this directory)", opts->run_dir, PID_LOCK_FILE);
+	if (opts->workers > 0 && opts->accept_lock) {
+		d->accept_lock_fd = open(ACCEPT_LOCK_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (d->accept_lock_fd < 0)
+			return startup_failure(d, 1, "could not open accept lock file: %s/%s: %s",
+			                       opts->run_dir, ACCEPT_LOCK_FILE, strerror(errno));
+		log_debug("using accept lock file: %s/%s", opts->run_dir, ACCEPT_LOCK_FILE);
+	}
+	return 0;
+}
+
+static void log_settings(const struct options *opts)
+{
+	log_debug("num_procs  : %d", opts->workers);
+	log_debug("mech_option: %s", opts->mech_option != NULL ? opts->mech_option : "NULL");
+	log_debug("run_path   : %s", opts->run_dir);
+	log_debug("auth_mech  : %s", opts->mech->name);
+	if (opts->cache)
+		log_core(LOG_NOTICE, "credential cache (-c) is not available in this version; "
+		                     "requests are not cached");
+}
+
+static void remove_file(const char *name, const char *what, const struct options *opts)
+{
+	if (unlink(name) == 0)
+		log_debug("%s removed: %s/%s", what, opts->run_dir, name);
+}
+
+static void shutdown_cleanup(struct daemon_state *d)
+{
+	const struct options *opts = d->opts;
+
+	remove_file(SOCKET_NAME, "socket", opts);
+	close(d->listen_fd);
+	if (d->accept_lock_fd >= 0) {
+		remove_file(ACCEPT_LOCK_FILE, "accept lock file", opts);
+		close(d->accept_lock_fd);
+	}
+	if (opts->foreground) {
+		remove_file(PID_LOCK_FILE, "pid file lock", opts);
+	} else {
+		remove_file(PID_FILE, "pid file", opts);
+		close(d->pid_fd);
+	}
+	if (opts->mech->cleanup != NULL)
+		opts->mech->cleanup();
+	log_core(LOG_INFO, "master exited: %ld", (long)d->master_pid);
+}
+
+int daemon_run(const struct options *opts)
+{
+	struct daemon_state d = {
+		.opts = opts, .report_fd = -1, .pid_lock_fd = -1, .pid_fd = -1,
+		.accept_lock_fd = -1, .listen_fd = -1,
+	};
+	int status;
+
+	if (init_mechanism(opts) != 0)
+		return 1;
+	log_settings(opts);
+	if (!str_format(d.socket_path, sizeof(d.socket_path), "%s/%s", opts->run_dir, SOCKET_NAME))
+		return 1;
+	if ((status = prepare_run_dir(&d)) != 0)
+		return status;
+	block_signals();
+	if (!opts->foreground) {
+		if ((status = detach(&d)) >= 0)
+			return status;
+		if ((status = write_pid_file(&d)) != 0)
+			return status;
+		/* The child holds the pid file lock now; the launcher removes the pid lock file. */
+		close(d.pid_lock_fd);
+		d.master_pid = getpid();
+	}
+	if ((status = create_socket(&d)) != 0)
+		return status;
+	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
+	report_ready(&d);
+
+	struct server srv = {
+		.opts = opts,
+		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat },
+		.listen_fd = d.listen_fd,
+		.accept_lock_fd = d.accept_lock_fd,
+	};
+	status = server_run_master(&srv);
+	shutdown_cleanup(&d);
+	return status;
+}

@@ -1,1 +1,158 @@
-/* placeholder: being written */
+#include "saslauthd/options.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "build_config.h"
+#include "common/log.h"
+#include "common/strutil.h"
+
+#define MUX_NAME "/mux"
+#define EXIT_USAGE 1
+
+void options_print_version(FILE *out)
+{
+	fprintf(out, "saslauthd %s\nauthentication mechanisms:", SASLAUTHD_VERSION);
+	for (const struct mechanism *const *m = mechanism_table; *m != NULL; m++)
+		fprintf(out, " %s", (*m)->name);
+	fprintf(out, "\n\n");
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: saslauthd [options]\n\n"
+	        "option information:\n"
+	        "  -a <authmech>  Selects the authentication mechanism to use.\n"
+	        "  -c             Enable credential caching (accepted; the cache is not\n"
+	        "                 available yet in this version, requests are not cached).\n"
+	        "  -d             Debugging (don't detach from tty, implies -V)\n"
+	        "  -f             Foreground (don't detach from tty)\n"
+	        "  -r             Combine the realm with the login before passing to\n"
+	        "                 authentication mechanism\n"
+	        "                 Ex. login: \"foo\" realm: \"bar\" will get passed as\n"
+	        "                 login: \"foo@bar\"\n"
+	        "                 The realm name is passed untouched.\n"
+	        "  -O <option>    Optional argument to pass to the authentication\n"
+	        "                 mechanism (sasldb: path of the sasldb2 file).\n"
+	        "  -l             Disable accept() locking. Increases performance, but\n"
+	        "                 may not be compatible with some operating systems.\n"
+	        "  -m <path>      Alternate path for the saslauthd working directory,\n"
+	        "                 must be absolute.\n"
+	        "  -n <procs>     Number of worker processes to run (0: one per connection).\n"
+	        "  -s <kilobytes> Size of the credential cache (in kilobytes)\n"
+	        "  -t <seconds>   Timeout for items in the credential cache (in seconds)\n"
+	        "  -v             Display version information and available mechs\n"
+	        "  -V             Enable verbose logging\n"
+	        "  -h             Display this message.\n\n");
+	options_print_version(out);
+}
+
+static void set_defaults(struct options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	str_copy(opts->run_dir, sizeof(opts->run_dir), SASLAUTHD_DEFAULT_RUNDIR);
+	opts->workers = OPTIONS_DEFAULT_WORKERS;
+	opts->cache_kb = OPTIONS_DEFAULT_CACHE_KB;
+	opts->cache_timeout = OPTIONS_DEFAULT_CACHE_TIMEOUT;
+	opts->accept_lock = true;
+}
+
+static bool run_dir_fits(const char *dir)
+{
+	struct sockaddr_un sun;
+	/* The client refuses a socket path that does not fit sun_path; Cyrus silently
+	 * truncated it, binding somewhere no client looks. */
+	return strlen(dir) + strlen(MUX_NAME) < sizeof(sun.sun_path);
+}
+
+/* One option letter. Returns -1 to continue, else an exit status. */
+static int take_option(struct options *opts, int c, const char *arg, FILE *err)
+{
+	long v;
+
+	switch (c) {
+	case 'a':
+		if (opts->mech_name != NULL) {
+			fprintf(err, "saslauthd: only one -a option is allowed\n");
+			print_usage(err);
+			return EXIT_USAGE;
+		}
+		opts->mech_name = arg;
+		return -1;
+	case 'O': opts->mech_option = arg; return -1;
+	case 'c': opts->cache = true; return -1;
+	case 'l': opts->accept_lock = false; return -1;
+	case 'r': opts->realm_concat = true; return -1;
+	case 'V': opts->verbose = true; return -1;
+	case 'f': opts->foreground = true; return -1;
+	case 'd': opts->verbose = true; opts->foreground = true; return -1;
+	case 'v': options_print_version(err); return 0;
+	case 'h': print_usage(err); return 0;
+	case 'm':
+		if (arg[0] != '/') {
+			log_core(LOG_ERR, "-m requires an absolute pathname");
+			return 1;
+		}
+		if (!run_dir_fits(arg) || !str_copy(opts->run_dir, sizeof(opts->run_dir), arg)) {
+			log_core(LOG_ERR, "-m path too long: %s" MUX_NAME " must fit in %zu bytes",
+			         arg, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+			return 1;
+		}
+		return -1;
+	case 'n':
+		if (!str_to_long(arg, 0, OPTIONS_MAX_WORKERS, &v)) {
+			log_core(LOG_ERR, "invalid number of worker processes defined");
+			return 1;
+		}
+		opts->workers = (int)v;
+		return -1;
+	case 's':
+		if (!str_to_long(arg, 1, 1024L * 1024, &v)) {
+			log_core(LOG_ERR, "cache size must be positive and non zero");
+			return 1;
+		}
+		opts->cache_kb = v;
+		return -1;
+	case 't':
+		if (!str_to_long(arg, 1, 10L * 365 * 24 * 3600, &v)) {
+			log_core(LOG_ERR, "cache timeout must be positive");
+			return 1;
+		}
+		opts->cache_timeout = v;
+		return -1;
+	default:
+		/* getopt already printed "invalid option" / "option requires an argument". */
+		print_usage(err);
+		return EXIT_USAGE;
+	}
+}
+
+int options_parse(struct options *opts, int argc, char **argv, FILE *err)
+{
+	int c;
+
+	set_defaults(opts);
+	optind = 1;
+	while ((c = getopt(argc, argv, "a:cdfhO:lm:n:rs:t:vV")) != -1) {
+		int status = take_option(opts, c, optarg, err);
+		if (status >= 0)
+			return status;
+	}
+	if (opts->mech_name == NULL) {
+		log_core(LOG_ERR, "no authentication mechanism specified");
+		print_usage(err);
+		return EXIT_USAGE;
+	}
+	opts->mech = mechanism_find(opts->mech_name);
+	if (opts->mech == NULL) {
+		log_core(LOG_ERR, "unknown authentication mechanism: %s", opts->mech_name);
+		return 1;
+	}
+	if (!run_dir_fits(opts->run_dir)) {
+		log_core(LOG_ERR, "run directory path too long: %s", opts->run_dir);
+		return 1;
+	}
+	return -1;
+}

@@ -1,1 +1,123 @@
-/* placeholder: being written */
+#include "saslauthd/request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/strutil.h"
+
+/* login@realm with both at their maximum. */
+#define COMBINED_LOGIN_MAX (2 * PROTOCOL_FIELD_MAX + 2)
+#define ESCAPED_MAX (4 * PROTOCOL_FIELD_MAX + 1)
+
+struct escaped_request {
+	char user[4 * COMBINED_LOGIN_MAX + 1];
+	char service[ESCAPED_MAX];
+	char realm[ESCAPED_MAX];
+	char remote[ESCAPED_MAX];
+	char reason[4 * MECH_REASON_MAX + 1];
+};
+
+static void escape_for_log(struct escaped_request *e, const struct mech_request *mreq,
+                           const char *reason)
+{
+	log_escape(mreq->login, e->user, sizeof(e->user));
+	log_escape(mreq->service, e->service, sizeof(e->service));
+	log_escape(mreq->realm, e->realm, sizeof(e->realm));
+	log_escape(mreq->client_addr, e->remote, sizeof(e->remote));
+	log_escape(reason, e->reason, sizeof(e->reason));
+}
+
+/* Cyrus's line formats; [remote=...] only for 5-field requests, as Cyrus master. */
+static void log_outcome(const struct request_policy *policy, const struct request *req,
+                        const struct mech_request *mreq, bool ok, const char *reason)
+{
+	struct escaped_request e;
+	char remote[sizeof(e.remote) + 16] = "";
+
+	if (ok && !log_verbose())
+		return;
+	escape_for_log(&e, mreq, reason);
+	if (req->field_count == 5)
+		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
+	if (ok)
+		log_core(LOG_DEBUG, "auth success: [user=%s] [service=%s] [realm=%s]%s [mech=%s]",
+		         e.user, e.service, e.realm, remote, policy->mech->name);
+	else
+		log_core(LOG_INFO,
+		         "auth failure: [user=%s] [service=%s] [realm=%s]%s [mech=%s] [reason=%s]",
+		         e.user, e.service, e.realm, remote, policy->mech->name, e.reason);
+}
+
+static bool empty_field_reply(const struct request *req, char *reply, size_t replysz)
+{
+	const char *what = NULL;
+
+	if (req->login[0] == '\0')
+		what = "login";
+	else if (req->password[0] == '\0')
+		what = "password";
+	if (what == NULL)
+		return false;
+	/* The empty-password check also stops LDAP "unauthenticated bind" successes. */
+	log_core(LOG_ERR, "NULL %s received", what);
+	str_format(reply, replysz, "NO NULL %s received", what);
+	return true;
+}
+
+void request_decide(const struct request_policy *policy, const struct request *req,
+                    char *reply, size_t replysz)
+{
+	char login[COMBINED_LOGIN_MAX];
+	struct mech_result result;
+	struct mech_request mreq = {
+		.login = req->login,
+		.password = req->password,
+		.service = req->service,
+		.realm = req->realm,
+		.client_addr = req->client_addr,
+	};
+
+	if (empty_field_reply(req, reply, replysz))
+		return;
+	if (policy->realm_concat && req->realm[0] != '\0') {
+		str_format(login, sizeof(login), "%s@%s", req->login, req->realm);
+		mreq.login = login;
+	}
+	memset(&result, 0, sizeof(result));
+	policy->mech->auth(&mreq, &result);
+
+	if (strncmp(result.reply, "OK", 2) == 0) {
+		log_outcome(policy, req, &mreq, true, "");
+		str_copy(reply, replysz, result.reply);
+	} else if (strncmp(result.reply, "NO", 2) == 0) {
+		log_outcome(policy, req, &mreq, false, result.reason);
+		str_copy(reply, replysz, result.reply);
+	} else if (result.reply[0] == '\0') {
+		log_core(LOG_ERR, "internal mechanism failure: %s", policy->mech->name);
+		log_outcome(policy, req, &mreq, false, "internal mechanism failure");
+		str_copy(reply, replysz, "NO internal mechanism failure");
+	} else {
+		log_core(LOG_ERR, "mechanism returned unknown response: %s", policy->mech->name);
+		str_copy(reply, replysz, "NO internal mechanism failure");
+	}
+	log_debug("response: %s", reply);
+	secret_wipe(login, sizeof(login));
+	secret_wipe(&result, sizeof(result));
+}
+
+void request_refuse(enum parse_status status, enum request_field field, char *reply,
+                    size_t replysz)
+{
+	const char *name = protocol_field_name(field);
+
+	if (status == PARSE_TOO_LONG) {
+		/* Cyrus's log text, with our limit; Cyrus's reply was a bare "NO ". */
+		log_core(LOG_ERR, "%s exceeded MAX_REQ_LEN: %d", name, PROTOCOL_FIELD_MAX);
+		str_format(reply, replysz, "NO %s longer than %d bytes", name, PROTOCOL_FIELD_MAX);
+	} else {
+		log_core(LOG_ERR, "%s contains a NUL byte", name);
+		str_format(reply, replysz, "NO %s contains a NUL byte", name);
+	}
+}

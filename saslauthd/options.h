@@ -1,0 +1,40 @@
+/* Command-line options, parsed the way Cyrus saslauthd parses them. */
+#ifndef SASLAUTHD_OPTIONS_H
+#define SASLAUTHD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mechanisms/mechanism.h"
+
+#define OPTIONS_PATH_MAX 4096
+#define OPTIONS_DEFAULT_WORKERS 5
+/* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
+#define OPTIONS_MAX_WORKERS 512
+#define OPTIONS_DEFAULT_CACHE_KB 963
+#define OPTIONS_DEFAULT_CACHE_TIMEOUT 28800
+
+struct options {
+	const struct mechanism *mech;
+	const char *mech_name;   /* as given with -a */
+	const char *mech_option; /* -O, last one wins */
+	char run_dir[OPTIONS_PATH_MAX];
+	int workers;             /* -n; 0 = one process per connection */
+	bool cache;              /* -c */
+	long cache_kb;           /* -s */
+	long cache_timeout;      /* -t */
+	bool accept_lock;        /* cleared by -l */
+	bool realm_concat;       /* -r */
+	bool verbose;            /* -V, -d */
+	bool foreground;         /* -d, -f */
+	long max_requests;       /* per worker before it is replaced; 0 = never */
+};
+
+/* Parse argv. Returns -1 when the daemon should run, otherwise the exit status
+ * (after printing -v/-h output or an error to err). */
+int options_parse(struct options *opts, int argc, char **argv, FILE *err);
+
+/* The -v block: "saslauthd <version>\nauthentication mechanisms: a b c\n\n". */
+void options_print_version(FILE *out);
+
+#endif

@@ -1,0 +1,25 @@
+/* The single place where a decoded request becomes a verdict and a reply:
+ * field checks, -r, (later: cache, throttling, chaining), the mechanism, the log line. */
+#ifndef SASLAUTHD_REQUEST_H
+#define SASLAUTHD_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/protocol.h"
+#include "mechanisms/mechanism.h"
+
+struct request_policy {
+	const struct mechanism *mech;
+	bool realm_concat; /* -r */
+};
+
+/* Decide req and write the reply text (NUL-terminated) into reply. */
+void request_decide(const struct request_policy *policy, const struct request *req,
+                    char *reply, size_t replysz);
+
+/* The reply for a request the codec refused (field too long, NUL byte); logs one line. */
+void request_refuse(enum parse_status status, enum request_field field, char *reply,
+                    size_t replysz);
+
+#endif

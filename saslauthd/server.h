@@ -1,0 +1,42 @@
+/* The serving side: worker pool supervision (master) and the per-connection loop (workers). */
+#ifndef SASLAUTHD_SERVER_H
+#define SASLAUTHD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "saslauthd/options.h"
+#include "saslauthd/request.h"
+
+/* A client that has not sent a complete request by then is dropped (Cyrus waits forever). */
+#define SERVER_REQUEST_DEADLINE_MS 5000
+/* How long to wait for the rest of a 5th field whose first bytes arrived. */
+#define SERVER_FIFTH_FIELD_GRACE_MS 100
+#define SERVER_WRITE_DEADLINE_MS 5000
+/* -n 0: at most this many per-connection children at once (Cyrus: unbounded). */
+#define SERVER_MAX_CONNECTION_CHILDREN 256
+/* Workers still running this long after SIGTERM are killed. */
+#define SERVER_SHUTDOWN_GRACE_MS 5000
+/* A worker that dies sooner than this after its start is replaced only after a pause,
+ * so a mechanism that crashes at once cannot make the master fork in a tight loop. */
+#define SERVER_RESPAWN_MIN_LIFETIME_MS 1000
+
+struct server {
+	const struct options *opts;
+	struct request_policy policy;
+	int listen_fd;
+	int accept_lock_fd; /* -1 without the accept lock */
+};
+
+/* Serve one accepted connection (non-blocking fd): read, decide, reply. Does not close fd. */
+void server_handle_connection(const struct server *srv, int fd);
+
+/* Run the master: fork workers (or a child per connection with -n 0), replace workers
+ * that die, reload on SIGHUP, and return 0 after SIGTERM/SIGINT once workers are gone.
+ * The caller must have blocked SIGCHLD, SIGTERM, SIGINT and SIGHUP. */
+int server_run_master(struct server *srv);
+
+/* Monotonic milliseconds. */
+int64_t server_now_ms(void);
+
+#endif
