@@ -1,0 +1,165 @@
+/* Command-line parsing: Cyrus's options, defaults and exit statuses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_config.h"
+#include "common/log.h"
+#include "saslauthd/options.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static struct options opts;
+static FILE *sink;
+
+static int setup(void **state)
+{
+	(void)state;
+	sink = fopen("/dev/null", "w");
+	log_init("saslauthd-test", false, false);
+	return sink == NULL;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fclose(sink);
+	return 0;
+}
+
+static int parse(int argc, const char **argv)
+{
+	return options_parse(&opts, argc, (char **)argv, sink);
+}
+
+static void debian_command_line(void **state)
+{
+	const char *argv[] = { "saslauthd", "-a", "SHADOW", "-c", "-m", "/var/spool/postfix/var/run/saslauthd",
+	                       "-n", "5", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv), -1);
+	assert_string_equal(opts.mech->name, "shadow"); /* matched case-insensitively */
+	assert_true(opts.cache);
+	assert_string_equal(opts.run_dir, "/var/spool/postfix/var/run/saslauthd");
+	assert_int_equal(opts.workers, 5);
+	assert_true(opts.accept_lock);
+	assert_false(opts.foreground);
+	assert_false(opts.verbose);
+}
+
+static void defaults(void **state)
+{
+	const char *argv[] = { "saslauthd", "-a", "getpwent", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv), -1);
+	assert_string_equal(opts.run_dir, SASLAUTHD_DEFAULT_RUNDIR);
+	assert_int_equal(opts.workers, OPTIONS_DEFAULT_WORKERS);
+	assert_null(opts.mech_option);
+	assert_int_equal(opts.cache_timeout, 28800);
+}
+
+static void flags(void **state)
+{
+	const char *argv[] = { "saslauthd", "-a", "shadow", "-d", "-l", "-r", "-O", "one", "-O", "two",
+	                       "-n", "0", "-s", "100", "-t", "60", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv), -1);
+	assert_true(opts.foreground);
+	assert_true(opts.verbose);
+	assert_false(opts.accept_lock);
+	assert_true(opts.realm_concat);
+	assert_string_equal(opts.mech_option, "two"); /* last -O wins */
+	assert_int_equal(opts.workers, 0);
+	assert_int_equal(opts.cache_kb, 100);
+	assert_int_equal(opts.cache_timeout, 60);
+}
+
+static void foreground_without_debug(void **state)
+{
+	const char *argv[] = { "saslauthd", "-f", "-a", "shadow", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv), -1);
+	assert_true(opts.foreground);
+	assert_false(opts.verbose);
+}
+
+static void version_and_help_exit_zero(void **state)
+{
+	const char *v[] = { "saslauthd", "-v", "-m", "relative", NULL };
+	const char *h[] = { "saslauthd", "-h", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(v), v), 0); /* acted on in order: -v exits first */
+	assert_int_equal(parse(ARGC(h), h), 0);
+}
+
+static void version_block_format(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	(void)state;
+	options_print_version(mem);
+	fclose(mem);
+	assert_string_equal(text, "saslauthd " SASLAUTHD_VERSION "\nauthentication mechanisms: "
+#ifdef WITH_SASLDB
+	                          "sasldb "
+#endif
+	                          "getpwent shadow\n\n");
+	free(text);
+}
+
+static void errors_exit_non_zero(void **state)
+{
+	const char *none[] = { "saslauthd", "-n", "2", NULL };
+	const char *unknown[] = { "saslauthd", "-a", "kerberos4", NULL };
+	const char *twice[] = { "saslauthd", "-a", "shadow", "-a", "getpwent", NULL };
+	const char *relative[] = { "saslauthd", "-a", "shadow", "-m", "run", NULL };
+	const char *bad_n[] = { "saslauthd", "-a", "shadow", "-n", "five", NULL };
+	const char *neg_n[] = { "saslauthd", "-a", "shadow", "-n", "-1", NULL };
+	const char *zero_s[] = { "saslauthd", "-a", "shadow", "-s", "0", NULL };
+	const char *bad_t[] = { "saslauthd", "-a", "shadow", "-t", "soon", NULL };
+	const char *bad_opt[] = { "saslauthd", "-a", "shadow", "-T", NULL };
+	const char *missing[] = { "saslauthd", "-a", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(none), none), 1);
+	assert_int_equal(parse(ARGC(unknown), unknown), 1);
+	assert_int_equal(parse(ARGC(twice), twice), 1);
+	assert_int_equal(parse(ARGC(relative), relative), 1);
+	assert_int_equal(parse(ARGC(bad_n), bad_n), 1);
+	assert_int_equal(parse(ARGC(neg_n), neg_n), 1);
+	assert_int_equal(parse(ARGC(zero_s), zero_s), 1);
+	assert_int_equal(parse(ARGC(bad_t), bad_t), 1);
+	assert_int_equal(parse(ARGC(bad_opt), bad_opt), 1);
+	assert_int_equal(parse(ARGC(missing), missing), 1);
+}
+
+static void run_dir_must_fit_sun_path(void **state)
+{
+	char dir[200];
+	const char *argv[] = { "saslauthd", "-a", "shadow", "-m", dir, NULL };
+	(void)state;
+	memset(dir, 'a', sizeof(dir));
+	dir[0] = '/';
+	dir[sizeof(dir) - 1] = '\0';
+	assert_int_equal(parse(ARGC(argv), argv), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(debian_command_line),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(flags),
+		cmocka_unit_test(foreground_without_debug),
+		cmocka_unit_test(version_and_help_exit_zero),
+		cmocka_unit_test(version_block_format),
+		cmocka_unit_test(errors_exit_non_zero),
+		cmocka_unit_test(run_dir_must_fit_sun_path),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
