@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, from Debian 12's archive only.
+# Used by contrib/quickstart.sh, tests/run.sh and .ci/run, so the list lives in one place.
+set -euo pipefail
+
+BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev)
+# Test peers and tools: Cyrus's own sasl2-bin for interoperability and differential
+# tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
+TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps)
+
+want=("${BUILD_PACKAGES[@]}")
+[ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
