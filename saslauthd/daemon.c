@@ -277,10 +277,19 @@ static int prepare_run_dir(struct daemon_state *d)
 	if (d->pid_lock_fd < 0)
 		return startup_failure(d, 1, "could not open pid lock file: %s/%s: %s",
 		                       opts->run_dir, PID_LOCK_FILE, strerror(errno));
-	if (!lock_file(d->pid_lock_fd) || pid_file_locked_by_other())
+	bool locked = lock_file(d->pid_lock_fd);
+	if (!locked || pid_file_locked_by_other()) {
+		/* The lock file is ours to remove only when we hold its lock. */
+		if (locked)
+			unlink(PID_LOCK_FILE);
+		if (!opts->foreground) {
+			log_core(LOG_ERR, "Cannot start saslauthd");
+			log_core(LOG_ERR, "Another instance of saslauthd is currently running");
+		}
 		return startup_failure(d, opts->foreground ? 1 : STATUS_ANOTHER_INSTANCE,
 		                       "could not lock pid lock file: %s/%s (another instance is "
 		                       "running in this directory)", opts->run_dir, PID_LOCK_FILE);
+	}
 	if (opts->workers > 0 && opts->accept_lock) {
 		d->accept_lock_fd = open(ACCEPT_LOCK_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (d->accept_lock_fd < 0)
