@@ -290,6 +290,8 @@ static int prepare_run_dir(struct daemon_state *d)
 		                       "could not lock pid lock file: %s/%s (another instance is "
 		                       "running in this directory)", opts->run_dir, PID_LOCK_FILE);
 	}
+	/* Created where Cyrus creates it, for scripts that look for it; the workers need no
+	 * lock around accept() (EPOLLEXCLUSIVE wakes one of them per connection). */
 	if (opts->workers > 0 && opts->accept_lock) {
 		d->accept_lock_fd = open(ACCEPT_LOCK_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (d->accept_lock_fd < 0)
@@ -372,7 +374,6 @@ int daemon_run(const struct options *opts)
 		.opts = opts,
 		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat },
 		.listen_fd = d.listen_fd,
-		.accept_lock_fd = d.accept_lock_fd,
 	};
 	status = server_run_master(&srv);
 	shutdown_cleanup(&d);

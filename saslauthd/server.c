@@ -13,258 +13,12 @@
 
 #include "common/log.h"
 #include "common/protocol.h"
-#include "common/secret.h"
+#include "saslauthd/connection.h"
+#include "saslauthd/worker.h"
 
 int64_t server_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---------------------------------------------------------------- one connection */
-
-enum read_outcome { READ_OK, READ_REFUSED, READ_EOF, READ_TIMEOUT, READ_ERROR };
-
-/* Wait until fd is ready or the deadline passes. 1 ready, 0 timeout, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - server_now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int r = poll(&pfd, 1, (int)left);
-		if (r > 0)
-			return 1;
-		if (r == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
-struct read_state {
-	unsigned char buf[PROTOCOL_REQUEST_MAX];
-	size_t len;
-	bool queue_empty; /* the last recv found nothing more queued */
-	enum parse_status status;
-	enum request_field bad_field;
-};
-
-/* Read until the request is complete. Clients write the whole request at once, so
- * normally this is one recv with the request and one that finds nothing more: bytes
- * right after the 4th field mean the 5-field form, none mean the 4-field form, and
- * a 4-field client is never made to wait for a 5th field. */
-static enum read_outcome read_request(int fd, struct read_state *rs, struct request *req)
-{
-	int64_t deadline = server_now_ms() + SERVER_REQUEST_DEADLINE_MS;
-	int64_t fifth_deadline = 0;
-
-	for (;;) {
-		ssize_t n = recv(fd, rs->buf + rs->len, sizeof(rs->buf) - rs->len, 0);
-		bool eof = n == 0;
-		if (n > 0)
-			rs->len += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno != EAGAIN)
-			return READ_ERROR;
-		rs->queue_empty = n <= 0;
-
-		rs->status = protocol_parse_request(rs->buf, rs->len, req, &rs->bad_field);
-		bool full = rs->len == sizeof(rs->buf);
-		int64_t wait_until = deadline;
-		switch (rs->status) {
-		case PARSE_FIVE:
-			return READ_OK;
-		case PARSE_TOO_LONG:
-		case PARSE_EMBEDDED_NUL:
-			return READ_REFUSED;
-		case PARSE_FOUR:
-			if (n > 0 && !full)
-				continue; /* one more non-blocking look for a 5th field */
-			return READ_OK;
-		case PARSE_FIFTH_PARTIAL:
-			/* The parse left a valid 4-field request; the address is only a bonus. */
-			if (eof || full)
-				return READ_OK;
-			if (fifth_deadline == 0)
-				fifth_deadline = server_now_ms() + SERVER_FIFTH_FIELD_GRACE_MS;
-			wait_until = fifth_deadline;
-			break;
-		case PARSE_INCOMPLETE:
-			if (eof)
-				return READ_EOF;
-			if (full)
-				return READ_ERROR;
-			break;
-		}
-		if (n > 0)
-			continue;
-		int w = wait_fd(fd, POLLIN, wait_until);
-		if (w < 0)
-			return READ_ERROR;
-		if (w == 0)
-			return rs->status == PARSE_FIFTH_PARTIAL ? READ_OK : READ_TIMEOUT;
-	}
-}
-
-static void write_reply(int fd, const char *text)
-{
-	unsigned char out[PROTOCOL_REPLY_TEXT_MAX + 2];
-	size_t len = protocol_encode_reply(out, sizeof(out), text);
-	size_t done = 0;
-	int64_t deadline = server_now_ms() + SERVER_WRITE_DEADLINE_MS;
-
-	while (done < len) {
-		ssize_t n = send(fd, out + done, len - done, MSG_NOSIGNAL);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN && wait_fd(fd, POLLOUT, deadline) > 0)
-			continue;
-		log_core(LOG_ERR, "write failure");
-		log_core(LOG_ERR, "write: %s", n < 0 ? strerror(errno) : "client stopped reading");
-		return;
-	}
-}
-
-/* Discard anything the client sent beyond the request, so close() does not reset it. */
-static void drain(int fd)
-{
-	unsigned char junk[512];
-	for (int i = 0; i < 16; i++) {
-		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
-			return;
-	}
-}
-
-void server_handle_connection(const struct server *srv, int fd)
-{
-	struct read_state rs = { .len = 0 };
-	struct request req;
-	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
-
-	switch (read_request(fd, &rs, &req)) {
-	case READ_OK:
-		request_decide(&srv->policy, &req, reply, sizeof(reply));
-		break;
-	case READ_REFUSED:
-		request_refuse(rs.status, rs.bad_field, reply, sizeof(reply));
-		break;
-	case READ_TIMEOUT:
-		log_core(LOG_ERR, "read failure");
-		log_core(LOG_ERR, "read: client sent no complete request within %d s, dropped",
-		         SERVER_REQUEST_DEADLINE_MS / 1000);
-		goto out;
-	case READ_EOF:
-		if (rs.len > 0)
-			log_core(LOG_ERR, "read failure: client closed the connection mid-request");
-		goto out;
-	case READ_ERROR:
-		log_core(LOG_ERR, "read failure");
-		log_core(LOG_ERR, "read: %s", rs.len == sizeof(rs.buf) ? "request too large"
-		                                                      : strerror(errno));
-		goto out;
-	}
-	write_reply(fd, reply);
-	if (!rs.queue_empty)
-		drain(fd);
-out:
-	secret_wipe(&rs, sizeof(rs));
-	protocol_request_wipe(&req);
-}
-
-/* ---------------------------------------------------------------- workers */
-
-static volatile sig_atomic_t worker_idle;
-static volatile sig_atomic_t worker_stop;
-
-/* A worker waiting for a connection has nothing to lose: leave at once. A worker
- * serving a request finishes it first. worker_idle is set before worker_stop is
- * checked, so a signal can never slip in between the check and the wait. */
-static void worker_on_signal(int sig)
-{
-	(void)sig;
-	worker_stop = 1;
-	if (worker_idle)
-		_exit(0);
-}
-
-static void child_signals(void)
-{
-	struct sigaction sa;
-	sigset_t all;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal; /* no SA_RESTART: a blocking accept returns EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
-static bool accept_lock(const struct server *srv, short type)
-{
-	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-
-	if (srv->accept_lock_fd < 0)
-		return true;
-	if (fcntl(srv->accept_lock_fd, type == F_UNLCK ? F_SETLK : F_SETLKW, &fl) != 0) {
-		if (errno != EINTR) {
-			log_core(LOG_ERR, type == F_UNLCK ? "could not release accept lock"
-			                                  : "could not acquire accept lock");
-			log_core(LOG_ERR, "fcntl: %s", strerror(errno));
-		}
-		return false;
-	}
-	log_debug(type == F_UNLCK ? "released accept lock" : "acquired accept lock");
-	return true;
-}
-
-static void worker_main(const struct server *srv)
-{
-	long served = 0;
-
-	if (srv->policy.mech->worker_init != NULL)
-		srv->policy.mech->worker_init();
-	for (;;) {
-		worker_idle = 1;
-		if (worker_stop)
-			break;
-		if (!accept_lock(srv, F_WRLCK)) {
-			if (errno != EINTR)
-				sleep(1);
-			continue;
-		}
-		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int accept_errno = errno;
-		worker_idle = 0;
-		accept_lock(srv, F_UNLCK);
-		if (fd < 0) {
-			if (accept_errno != EINTR && accept_errno != ECONNABORTED &&
-			    accept_errno != EAGAIN) {
-				log_core(LOG_ERR, "socket accept failure");
-				log_core(LOG_ERR, "accept: %s", strerror(accept_errno));
-				sleep(1);
-			}
-			continue;
-		}
-		server_handle_connection(srv, fd);
-		close(fd);
-		if (srv->opts->max_requests > 0 && ++served >= srv->opts->max_requests)
-			break;
-	}
-	if (srv->policy.mech->cleanup != NULL)
-		srv->policy.mech->cleanup();
-	_exit(0);
+	return conn_now_ms();
 }
 
 /* ---------------------------------------------------------------- master */
@@ -290,7 +44,7 @@ static pid_t fork_child(struct master *m)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(m->sigfd);
-		child_signals();
+		worker_signals_init();
 	} else if (pid < 0) {
 		log_core(LOG_ERR, "fork: %s", strerror(errno));
 	}
@@ -300,8 +54,14 @@ static pid_t fork_child(struct master *m)
 static void spawn_worker(struct master *m, struct worker_slot *slot)
 {
 	pid_t pid = fork_child(m);
-	if (pid == 0)
-		worker_main(m->srv);
+	if (pid == 0) {
+		struct worker_config cfg = {
+			.policy = &m->srv->policy,
+			.listen_fd = m->srv->listen_fd,
+			.max_requests = m->srv->opts->max_requests,
+		};
+		worker_main(&cfg);
+	}
 	if (pid < 0) {
 		slot->respawn_at = server_now_ms() + SERVER_RESPAWN_MIN_LIFETIME_MS;
 		return;
@@ -417,7 +177,14 @@ static void accept_for_child(struct master *m)
 	pid_t pid = fork_child(m);
 	if (pid == 0) {
 		close(m->srv->listen_fd);
-		server_handle_connection(m->srv, fd);
+		/* Per-connection children exit on TERM/HUP at once, as Cyrus's do. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		conn_serve_blocking(fd, &m->srv->policy);
 		_exit(0);
 	}
 	for (int i = 0; pid > 0 && i < SERVER_MAX_CONNECTION_CHILDREN; i++) {

@@ -1,4 +1,4 @@
-/* The serving side: worker pool supervision (master) and the per-connection loop (workers). */
+/* The master: worker pool supervision, reload, shutdown; -n 0 accepting. */
 #ifndef SASLAUTHD_SERVER_H
 #define SASLAUTHD_SERVER_H
 
@@ -8,11 +8,6 @@
 #include "saslauthd/options.h"
 #include "saslauthd/request.h"
 
-/* A client that has not sent a complete request by then is dropped (Cyrus waits forever). */
-#define SERVER_REQUEST_DEADLINE_MS 5000
-/* How long to wait for the rest of a 5th field whose first bytes arrived. */
-#define SERVER_FIFTH_FIELD_GRACE_MS 100
-#define SERVER_WRITE_DEADLINE_MS 5000
 /* -n 0: at most this many per-connection children at once (Cyrus: unbounded). */
 #define SERVER_MAX_CONNECTION_CHILDREN 256
 /* Workers still running this long after SIGTERM are killed. */
@@ -25,11 +20,7 @@ struct server {
 	const struct options *opts;
 	struct request_policy policy;
 	int listen_fd;
-	int accept_lock_fd; /* -1 without the accept lock */
 };
-
-/* Serve one accepted connection (non-blocking fd): read, decide, reply. Does not close fd. */
-void server_handle_connection(const struct server *srv, int fd);
 
 /* Run the master: fork workers (or a child per connection with -n 0), replace workers
  * that die, reload on SIGHUP, and return 0 after SIGTERM/SIGINT once workers are gone.

@@ -1,0 +1,198 @@
+#include "saslauthd/connection.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+
+int64_t conn_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void conn_init(struct conn *c, int fd, int64_t now)
+{
+	c->fd = fd;
+	c->deadline = now + CONN_REQUEST_DEADLINE_MS;
+	c->fifth_deadline = 0;
+	c->queue_empty = true;
+	c->status = PARSE_INCOMPLETE;
+	c->len = 0;
+}
+
+static void log_dropped(const struct conn *c, const char *why)
+{
+	log_core(LOG_ERR, "read failure");
+	log_core(LOG_ERR, "read: %s%s", why, c->len > 0 ? " (after a partial request)" : "");
+}
+
+/* Clients write the whole request at once, so normally one recv brings all of it and
+ * the next finds nothing: bytes right after the 4th field mean the 5-field form, none
+ * mean the 4-field form, and a 4-field client is never made to wait for a 5th field. */
+enum conn_state conn_on_readable(struct conn *c, int64_t now)
+{
+	bool eof = false;
+
+	for (;;) {
+		if (c->len == sizeof(c->buf))
+			break;
+		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		if (n > 0) {
+			c->len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			eof = true;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno != EAGAIN) {
+			log_core(LOG_ERR, "read failure");
+			log_core(LOG_ERR, "read: %s", strerror(errno));
+			return CONN_CLOSED;
+		}
+		break;
+	}
+	c->queue_empty = c->len < sizeof(c->buf);
+	c->status = protocol_parse_request(c->buf, c->len, &c->req, &c->bad_field);
+	switch (c->status) {
+	case PARSE_FIVE:
+	case PARSE_FOUR:
+	case PARSE_TOO_LONG:
+	case PARSE_EMBEDDED_NUL:
+		return CONN_COMPLETE;
+	case PARSE_FIFTH_PARTIAL:
+		/* The parse left a valid 4-field request; the address is only a bonus. */
+		if (eof || c->len == sizeof(c->buf))
+			return CONN_COMPLETE;
+		if (c->fifth_deadline == 0)
+			c->fifth_deadline = now + CONN_FIFTH_FIELD_GRACE_MS;
+		return CONN_WAITING;
+	case PARSE_INCOMPLETE:
+		break;
+	}
+	if (c->len == sizeof(c->buf)) {
+		log_dropped(c, "request larger than the protocol allows");
+		return CONN_CLOSED;
+	}
+	if (eof) {
+		if (c->len > 0)
+			log_core(LOG_ERR, "read failure: client closed the connection mid-request");
+		return CONN_CLOSED;
+	}
+	return CONN_WAITING;
+}
+
+int64_t conn_deadline(const struct conn *c)
+{
+	if (c->fifth_deadline != 0 && c->fifth_deadline < c->deadline)
+		return c->fifth_deadline;
+	return c->deadline;
+}
+
+enum conn_state conn_on_deadline(struct conn *c, int64_t now)
+{
+	if (c->status == PARSE_FIFTH_PARTIAL && now >= c->fifth_deadline)
+		return CONN_COMPLETE;
+	if (now < c->deadline)
+		return CONN_WAITING;
+	log_dropped(c, "client sent no complete request in time, dropped");
+	return CONN_CLOSED;
+}
+
+void conn_hurry(struct conn *c, int64_t deadline)
+{
+	if (deadline < c->deadline)
+		c->deadline = deadline;
+}
+
+static void write_reply(int fd, const char *text)
+{
+	unsigned char out[PROTOCOL_REPLY_TEXT_MAX + 2];
+	size_t len = protocol_encode_reply(out, sizeof(out), text);
+	size_t done = 0;
+	int64_t deadline = conn_now_ms() + CONN_WRITE_DEADLINE_MS;
+
+	while (done < len) {
+		ssize_t n = send(fd, out + done, len - done, MSG_NOSIGNAL);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		int64_t left = deadline - conn_now_ms();
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (n < 0 && errno == EAGAIN && left > 0 && poll(&pfd, 1, (int)left) > 0)
+			continue;
+		log_core(LOG_ERR, "write failure");
+		log_core(LOG_ERR, "write: %s", n < 0 && errno != EAGAIN ? strerror(errno)
+		                                                       : "client stopped reading");
+		return;
+	}
+}
+
+/* Discard anything the client sent beyond the request, so close() does not reset it. */
+static void drain(int fd)
+{
+	unsigned char junk[512];
+	for (int i = 0; i < 16; i++) {
+		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			return;
+	}
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	secret_wipe(c->buf, c->len);
+	protocol_request_wipe(&c->req);
+	c->len = 0;
+}
+
+void conn_finish(struct conn *c, const struct request_policy *policy)
+{
+	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
+
+	if (c->status == PARSE_TOO_LONG || c->status == PARSE_EMBEDDED_NUL)
+		request_refuse(c->status, c->bad_field, reply, sizeof(reply));
+	else
+		request_decide(policy, &c->req, reply, sizeof(reply));
+	write_reply(c->fd, reply);
+	if (!c->queue_empty)
+		drain(c->fd);
+	conn_close(c);
+}
+
+void conn_serve_blocking(int fd, const struct request_policy *policy)
+{
+	static struct conn c;
+	int64_t now = conn_now_ms();
+	enum conn_state st;
+
+	conn_init(&c, fd, now);
+	for (st = conn_on_readable(&c, now); st == CONN_WAITING;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = conn_deadline(&c) - conn_now_ms();
+		int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		now = conn_now_ms();
+		if (r > 0)
+			st = conn_on_readable(&c, now);
+		else if (r == 0)
+			st = conn_on_deadline(&c, now);
+		else if (errno != EINTR)
+			st = CONN_CLOSED;
+	}
+	if (st == CONN_COMPLETE)
+		conn_finish(&c, policy);
+	else
+		conn_close(&c);
+}

@@ -1,0 +1,205 @@
+#include "saslauthd/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "saslauthd/connection.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Stop signals stay blocked except inside epoll_pwait, so none can slip in between
+ * checking the flag and going to sleep. */
+void worker_signals_init(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+struct worker {
+	const struct worker_config *cfg;
+	int epfd;
+	bool listening;
+	long served;
+	struct conn *slots[WORKER_PENDING_MAX]; /* NULL: free */
+	int pending;
+};
+
+static void stop_listening(struct worker *w)
+{
+	if (w->listening) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->cfg->listen_fd, NULL);
+		w->listening = false;
+	}
+}
+
+static void start_listening(struct worker *w)
+{
+	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all of them. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = UINT32_MAX };
+
+	if (!w->listening && epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cfg->listen_fd, &ev) == 0)
+		w->listening = true;
+}
+
+static void release(struct worker *w, uint32_t slot)
+{
+	free(w->slots[slot]);
+	w->slots[slot] = NULL;
+	w->pending--;
+	if (!stop_requested && w->pending < WORKER_PENDING_MAX)
+		start_listening(w);
+}
+
+static void finish(struct worker *w, uint32_t slot, enum conn_state st)
+{
+	struct conn *c = w->slots[slot];
+
+	if (st == CONN_WAITING)
+		return;
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (st == CONN_COMPLETE) {
+		conn_finish(c, w->cfg->policy);
+		w->served++;
+		if (w->cfg->max_requests > 0 && w->served >= w->cfg->max_requests)
+			stop_requested = 1;
+	} else {
+		conn_close(c);
+	}
+	release(w, slot);
+}
+
+static void accept_one(struct worker *w)
+{
+	uint32_t slot = 0;
+	int fd = accept4(w->cfg->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+			log_core(LOG_ERR, "socket accept failure");
+			log_core(LOG_ERR, "accept: %s", strerror(errno));
+		}
+		return;
+	}
+	while (slot < WORKER_PENDING_MAX && w->slots[slot] != NULL)
+		slot++;
+	struct conn *c = slot < WORKER_PENDING_MAX ? malloc(sizeof(*c)) : NULL;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
+	if (c == NULL || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		log_core(LOG_ERR, "cannot track a new connection: %s",
+		         c == NULL ? "out of memory" : strerror(errno));
+		free(c);
+		close(fd);
+		return;
+	}
+	w->slots[slot] = c;
+	if (++w->pending == WORKER_PENDING_MAX)
+		stop_listening(w);
+	int64_t now = conn_now_ms();
+	conn_init(c, fd, now);
+	/* The request usually arrived together with the connection. */
+	finish(w, slot, conn_on_readable(c, now));
+}
+
+static int next_timeout(const struct worker *w, int64_t now)
+{
+	int64_t soonest = -1;
+
+	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
+		if (w->slots[i] == NULL)
+			continue;
+		int64_t left = conn_deadline(w->slots[i]) - now;
+		if (left < 0)
+			left = 0;
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
+	return (int)soonest;
+}
+
+static void expire(struct worker *w, int64_t now)
+{
+	for (uint32_t i = 0; i < WORKER_PENDING_MAX; i++) {
+		if (w->slots[i] != NULL && conn_deadline(w->slots[i]) <= now)
+			finish(w, i, conn_on_deadline(w->slots[i], now));
+	}
+}
+
+static void begin_stop(struct worker *w)
+{
+	int64_t by = conn_now_ms() + WORKER_STOP_GRACE_MS;
+
+	stop_listening(w);
+	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
+		if (w->slots[i] != NULL)
+			conn_hurry(w->slots[i], by);
+	}
+}
+
+void worker_main(const struct worker_config *cfg)
+{
+	static struct worker w;
+	struct epoll_event events[16];
+	sigset_t wait_mask;
+	bool stopping = false;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w.epfd < 0) {
+		log_core(LOG_ERR, "epoll_create1: %s", strerror(errno));
+		_exit(1);
+	}
+	sigemptyset(&wait_mask);
+	if (cfg->policy->mech->worker_init != NULL)
+		cfg->policy->mech->worker_init();
+	start_listening(&w);
+	for (;;) {
+		if (stop_requested && !stopping) {
+			stopping = true;
+			begin_stop(&w);
+		}
+		if (stopping && w.pending == 0)
+			break;
+		int n = epoll_pwait(w.epfd, events, 16, next_timeout(&w, conn_now_ms()), &wait_mask);
+		if (n < 0 && errno != EINTR) {
+			log_core(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t slot = events[i].data.u32;
+			if (slot == UINT32_MAX)
+				accept_one(&w);
+			else if (w.slots[slot] != NULL)
+				finish(&w, slot, conn_on_readable(w.slots[slot], conn_now_ms()));
+		}
+		expire(&w, conn_now_ms());
+	}
+	if (cfg->policy->mech->cleanup != NULL)
+		cfg->policy->mech->cleanup();
+	_exit(0);
+}
