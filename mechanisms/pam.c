@@ -1,0 +1,118 @@
+/* pam: Linux-PAM with the request's service as the PAM service name (Postfix asks as
+ * "smtp", so /etc/pam.d/smtp applies), pam_authenticate then pam_acct_mgmt, as Cyrus. */
+#include "mechanisms/mechanism.h"
+
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+
+/* What the conversation answers with. */
+struct pam_answers {
+	const char *login;
+	const char *password;
+};
+
+static void free_responses(struct pam_response *resp, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (resp[i].resp != NULL) {
+			secret_wipe(resp[i].resp, strlen(resp[i].resp));
+			free(resp[i].resp);
+		}
+	}
+	free(resp);
+}
+
+/* Echo-off prompts (passwords, and second prompts of stacked modules) get the
+ * password; echo-on prompts get the login; messages are acknowledged. Anything else
+ * fails the conversation rather than guessing. */
+static int conversation(int n, const struct pam_message **msg, struct pam_response **out,
+                        void *data)
+{
+	const struct pam_answers *answers = data;
+	struct pam_response *resp;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	resp = calloc((size_t)n, sizeof(*resp));
+	if (resp == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		const char *answer = NULL;
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+			answer = answers->password;
+			break;
+		case PAM_PROMPT_ECHO_ON:
+			answer = answers->login;
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			continue;
+		default:
+			log_mech(LOG_DEBUG, "DEBUG: saslauthd_pam_conv: unsupported message style %d",
+			         msg[i]->msg_style);
+			free_responses(resp, n);
+			return PAM_CONV_ERR;
+		}
+		resp[i].resp = strdup(answer);
+		if (resp[i].resp == NULL) {
+			free_responses(resp, n);
+			return PAM_BUF_ERR;
+		}
+	}
+	*out = resp;
+	return PAM_SUCCESS;
+}
+
+/* PAM_RHOST from a client address "ip;port" (Cyrus master's behaviour). */
+static int set_rhost(pam_handle_t *h, const char *client_addr)
+{
+	char host[256];
+	size_t n = strcspn(client_addr, ";");
+
+	if (n == 0 || n >= sizeof(host))
+		return PAM_SUCCESS;
+	memcpy(host, client_addr, n);
+	host[n] = '\0';
+	return pam_set_item(h, PAM_RHOST, host);
+}
+
+static void pam_auth(const struct mech_request *req, struct mech_result *result)
+{
+	struct pam_answers answers = { .login = req->login, .password = req->password };
+	struct pam_conv conv = { .conv = conversation, .appdata_ptr = &answers };
+	pam_handle_t *h = NULL;
+	int rc = pam_start(req->service, req->login, &conv, &h);
+
+	if (rc != PAM_SUCCESS) {
+		log_mech(LOG_DEBUG, "DEBUG: auth_pam: pam_start failed: %s", pam_strerror(h, rc));
+		mech_result_set(result, VERDICT_FAIL, "NO PAM start error", "PAM start error: %s",
+		                pam_strerror(h, rc));
+		return;
+	}
+	rc = set_rhost(h, req->client_addr);
+	if (rc == PAM_SUCCESS)
+		rc = pam_authenticate(h, PAM_SILENT);
+	if (rc != PAM_SUCCESS) {
+		log_mech(LOG_DEBUG, "DEBUG: auth_pam: pam_authenticate failed: %s",
+		         pam_strerror(h, rc));
+		mech_result_set(result, VERDICT_NO, "NO PAM auth error", "PAM auth error: %s",
+		                pam_strerror(h, rc));
+	} else if ((rc = pam_acct_mgmt(h, PAM_SILENT)) != PAM_SUCCESS) {
+		log_mech(LOG_DEBUG, "DEBUG: auth_pam: pam_acct_mgmt failed: %s", pam_strerror(h, rc));
+		mech_result_set(result, VERDICT_NO, "NO PAM acct error", "PAM acct error: %s",
+		                pam_strerror(h, rc));
+	} else {
+		mech_result_set(result, VERDICT_OK, "OK", NULL);
+	}
+	pam_end(h, rc);
+}
+
+const struct mechanism mech_pam = {
+	.name = "pam",
+	.auth = pam_auth,
+};
