@@ -1,6 +1,7 @@
 #include "saslauthd/options.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -10,6 +11,13 @@
 
 #define MUX_NAME "/mux"
 #define EXIT_USAGE 1
+/* Our additions are long options, so no letter can clash with a future Cyrus one. */
+#define OPT_MAX_REQUESTS 256
+
+static const struct option long_options[] = {
+	{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ NULL, 0, NULL, 0 },
+};
 
 void options_print_version(FILE *out)
 {
@@ -43,6 +51,9 @@ static void print_usage(FILE *out)
 	        "  -n <procs>     Number of worker processes to run (0: one per connection).\n"
 	        "  -s <kilobytes> Size of the credential cache (in kilobytes)\n"
 	        "  -t <seconds>   Timeout for items in the credential cache (in seconds)\n"
+	        "  --max-requests <n>\n"
+	        "                 Replace a worker after it served n requests, so a leaking\n"
+	        "                 module cannot grow it forever (default 1000, 0: never).\n"
 	        "  -v             Display version information and available mechs\n"
 	        "  -V             Enable verbose logging\n"
 	        "  -h             Display this message.\n\n");
@@ -57,6 +68,7 @@ static void set_defaults(struct options *opts)
 	opts->cache_kb = OPTIONS_DEFAULT_CACHE_KB;
 	opts->cache_timeout = OPTIONS_DEFAULT_CACHE_TIMEOUT;
 	opts->accept_lock = true;
+	opts->max_requests = OPTIONS_DEFAULT_MAX_REQUESTS;
 }
 
 static bool run_dir_fits(const char *dir)
@@ -88,6 +100,13 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 	case 'V': opts->verbose = true; return -1;
 	case 'f': opts->foreground = true; return -1;
 	case 'd': opts->verbose = true; opts->foreground = true; return -1;
+	case OPT_MAX_REQUESTS:
+		if (!str_to_long(arg, 0, LONG_MAX, &v)) {
+			log_core(LOG_ERR, "--max-requests must be a number (0: never replace workers)");
+			return 1;
+		}
+		opts->max_requests = v;
+		return -1;
 	case 'v': options_print_version(err); return 0;
 	case 'h': print_usage(err); return 0;
 	case 'm':
@@ -135,7 +154,7 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 
 	set_defaults(opts);
 	optind = 1;
-	while ((c = getopt(argc, argv, "a:cdfhO:lm:n:rs:t:vV")) != -1) {
+	while ((c = getopt_long(argc, argv, "a:cdfhO:lm:n:rs:t:vV", long_options, NULL)) != -1) {
 		int status = take_option(opts, c, optarg, err);
 		if (status >= 0)
 			return status;

@@ -13,6 +13,7 @@
 #define OPTIONS_MAX_WORKERS 512
 #define OPTIONS_DEFAULT_CACHE_KB 963
 #define OPTIONS_DEFAULT_CACHE_TIMEOUT 28800
+#define OPTIONS_DEFAULT_MAX_REQUESTS 1000
 
 struct options {
 	const struct mechanism *mech;

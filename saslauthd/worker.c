@@ -12,11 +12,38 @@
 #include "saslauthd/connection.h"
 
 static volatile sig_atomic_t stop_requested;
+/* The client whose request is being decided, so a crash in a mechanism (a buggy PAM
+ * module, say) still answers it with NO instead of a dropped connection. */
+static volatile sig_atomic_t deciding_fd = -1;
+
+static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+#define CRASH_SIGNAL_COUNT (sizeof(crash_signals) / sizeof(crash_signals[0]))
+static struct sigaction previous_crash_action[CRASH_SIGNAL_COUNT];
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void on_crash(int sig)
+{
+	/* "NO internal mechanism failure" as a counted string; write() is async-signal-safe. */
+	static const char reply[] = "\x00\x1dNO internal mechanism failure";
+	int fd = deciding_fd;
+
+	if (fd >= 0) {
+		ssize_t ignored = write(fd, reply, sizeof(reply) - 1);
+		(void)ignored;
+	}
+	/* Hand over to the previous handler (default: core dump; under ASan: its report). */
+	for (size_t i = 0; i < CRASH_SIGNAL_COUNT; i++) {
+		if (crash_signals[i] == sig)
+			sigaction(sig, &previous_crash_action[i], NULL);
+	}
+	if (sig == SIGABRT)
+		raise(sig);
+	/* For a fault, returning re-runs the faulting instruction under that handler. */
 }
 
 /* Stop signals stay blocked except inside epoll_pwait, so none can slip in between
@@ -33,6 +60,10 @@ void worker_signals_init(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+	for (size_t i = 0; i < CRASH_SIGNAL_COUNT; i++)
+		sigaction(crash_signals[i], &sa, &previous_crash_action[i]);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -83,7 +114,9 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 		return;
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (st == CONN_COMPLETE) {
+		deciding_fd = c->fd;
 		conn_finish(c, w->cfg->policy);
+		deciding_fd = -1;
 		w->served++;
 		if (w->cfg->max_requests > 0 && w->served >= w->cfg->max_requests)
 			stop_requested = 1;
