@@ -109,7 +109,11 @@ static void version_block_format(void **state)
 #ifdef WITH_SASLDB
 	                          "sasldb "
 #endif
-	                          "getpwent shadow\n\n");
+	                          "getpwent "
+#ifdef WITH_PAM
+	                          "pam "
+#endif
+	                          "shadow\n\n");
 	free(text);
 }
 
