@@ -188,7 +188,7 @@ pids_with_arg() {
 	local want=$1 d
 	for d in /proc/[0-9]*; do
 		[ "${d#/proc/}" = "$$" ] && continue
-		if tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$want"; then
+		if { tr '\0' '\n' <"$d/cmdline"; } 2>/dev/null | grep -qxF -- "$want"; then
 			echo "${d#/proc/}"
 		fi
 	done

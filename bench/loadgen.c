@@ -51,6 +51,7 @@
 struct result {
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t ok, no, err, wrong;
+	uint64_t answered_in_window; /* -d mode: OK/NO replies completed by the window's end */
 	uint64_t lat_max_us;
 	uint64_t lat_sum_us;
 	int64_t first_start_ns; /* first measured request start, -1 if none */
@@ -493,6 +494,8 @@ static void run_client(const struct config *cfg, unsigned idx, int go_fd, int re
 				r.ok++;
 			else
 				r.no++;
+			if (end <= meas_end)
+				r.answered_in_window++;
 			if ((o == OUT_OK) != (rq->expect_ok != 0)) {
 				r.wrong++;
 				note(r.first_wrong, "line %u: expected %s, got \"%s\"", rq->lineno,
@@ -696,6 +699,7 @@ int main(int argc, char **argv)
 		agg.no += r.no;
 		agg.err += r.err;
 		agg.wrong += r.wrong;
+		agg.answered_in_window += r.answered_in_window;
 		agg.lat_sum_us += r.lat_sum_us;
 		if (r.lat_max_us > agg.lat_max_us)
 			agg.lat_max_us = r.lat_max_us;
@@ -728,8 +732,17 @@ int main(int argc, char **argv)
 	double elapsed = 0;
 	if (first_start >= 0 && last_end > first_start)
 		elapsed = (double)(last_end - first_start) / 1e9;
-	/* Throughput counts answered requests only; transport errors are not work done. */
-	double rps = elapsed > 0 ? (double)(agg.ok + agg.no) / elapsed : 0;
+	/* Throughput counts answered requests only; transport errors are not work done.
+	 * In -d mode it is replies completed inside the fixed window over the window's
+	 * length, so a request that stalls past the end does not stretch the divisor;
+	 * with -n it is over first start to last end. */
+	double rps;
+	if (cfg.total == 0) {
+		elapsed = cfg.duration;
+		rps = (double)agg.answered_in_window / cfg.duration;
+	} else {
+		rps = elapsed > 0 ? (double)(agg.ok + agg.no) / elapsed : 0;
+	}
 	uint64_t p50 = hist_percentile(agg.hist, count, 50, agg.lat_max_us);
 	uint64_t p90 = hist_percentile(agg.hist, count, 90, agg.lat_max_us);
 	uint64_t p99 = hist_percentile(agg.hist, count, 99, agg.lat_max_us);
