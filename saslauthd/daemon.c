@@ -215,7 +215,8 @@ static int create_socket(struct daemon_state *d)
 			                       d->socket_path);
 		unlink(d->socket_path);
 	}
-	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: several workers wake for one connection and only one gets it. */
+	d->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->listen_fd < 0)
 		return startup_failure(d, 1, "socket: %s", strerror(errno));
 	mode_t old = umask(0);
