@@ -133,6 +133,10 @@ fi
 LOCK=/tmp/saslauthd-bench.lock
 exec 9>"$LOCK" || die "cannot open $LOCK"
 flock -n 9 || die "another compare.sh is running (lock $LOCK)"
+# The test suite edits /etc/sasldb2 too (tests/fixtures/lib.sh); share its lock.
+mkdir -p /var/tmp/saslauthd-tests
+exec 8>>/var/tmp/saslauthd-tests/etc-sasldb2.lock || die "cannot open the /etc/sasldb2 lock"
+flock -w 240 8 || die "the test suite holds /etc/sasldb2 for more than 240 s"
 
 SCRATCH=$(mktemp -d /tmp/saslauthd-bench.XXXXXX) || die "mktemp failed"
 chmod 0755 "$SCRATCH"
