@@ -7,6 +7,7 @@
 extern const struct mechanism mech_sasldb;
 extern const struct mechanism mech_getpwent;
 extern const struct mechanism mech_shadow;
+extern const struct mechanism mech_kerberos5;
 extern const struct mechanism mech_pam;
 
 /* Cyrus's -v order: sasldb getpwent kerberos5 pam rimap shadow ldap httpform. */
@@ -16,6 +17,9 @@ const struct mechanism *const mechanism_table[] = {
 #endif
 #ifdef WITH_GETPWENT
 	&mech_getpwent,
+#endif
+#ifdef WITH_KRB5
+	&mech_kerberos5,
 #endif
 #ifdef WITH_PAM
 	&mech_pam,

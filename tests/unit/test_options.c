@@ -110,6 +110,9 @@ static void version_block_format(void **state)
 	                          "sasldb "
 #endif
 	                          "getpwent "
+#ifdef WITH_KRB5
+	                          "kerberos5 "
+#endif
 #ifdef WITH_PAM
 	                          "pam "
 #endif
