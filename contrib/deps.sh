@@ -3,11 +3,12 @@
 # Used by contrib/quickstart.sh, tests/run.sh and .ci/run, so the list lives in one place.
 set -euo pipefail
 
-BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpam0g-dev libkrb5-dev)
+BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpam0g-dev libkrb5-dev
+	libldap2-dev libargon2-dev libssl-dev libcurl4-openssl-dev)
 # Test peers and tools: Cyrus's own sasl2-bin for interoperability and differential
 # tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
-	krb5-kdc krb5-admin-server krb5-user)
+	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl)
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

@@ -9,6 +9,9 @@ extern const struct mechanism mech_getpwent;
 extern const struct mechanism mech_shadow;
 extern const struct mechanism mech_kerberos5;
 extern const struct mechanism mech_pam;
+extern const struct mechanism mech_rimap;
+extern const struct mechanism mech_ldap;
+extern const struct mechanism mech_httpform;
 
 /* Cyrus's -v order: sasldb getpwent kerberos5 pam rimap shadow ldap httpform. */
 const struct mechanism *const mechanism_table[] = {
@@ -24,8 +27,17 @@ const struct mechanism *const mechanism_table[] = {
 #ifdef WITH_PAM
 	&mech_pam,
 #endif
+#ifdef WITH_RIMAP
+	&mech_rimap,
+#endif
 #ifdef WITH_SHADOW
 	&mech_shadow,
+#endif
+#ifdef WITH_LDAP
+	&mech_ldap,
+#endif
+#ifdef WITH_HTTPFORM
+	&mech_httpform,
 #endif
 	NULL,
 };

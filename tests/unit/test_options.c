@@ -116,7 +116,17 @@ static void version_block_format(void **state)
 #ifdef WITH_PAM
 	                          "pam "
 #endif
-	                          "shadow\n\n");
+#ifdef WITH_RIMAP
+	                          "rimap "
+#endif
+	                          "shadow"
+#ifdef WITH_LDAP
+	                          " ldap"
+#endif
+#ifdef WITH_HTTPFORM
+	                          " httpform"
+#endif
+	                          "\n\n");
 	free(text);
 }
 
