@@ -17,6 +17,17 @@ int64_t conn_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int conn_accept(int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+		log_core(LOG_ERR, "socket accept failure");
+		log_core(LOG_ERR, "accept: %s", strerror(errno));
+	}
+	return fd;
+}
+
 void conn_init(struct conn *c, int fd, int64_t now)
 {
 	c->fd = fd;

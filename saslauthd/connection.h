@@ -35,6 +35,10 @@ struct conn {
 	struct request req;
 };
 
+/* Accept one connection as a non-blocking fd; -1 when there is none (another process
+ * took it) or on error, which is logged unless it is a harmless race. */
+int conn_accept(int listen_fd);
+
 /* Start tracking an accepted, non-blocking fd. */
 void conn_init(struct conn *c, int fd, int64_t now);
 

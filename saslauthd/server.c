@@ -166,14 +166,10 @@ static void reload(struct master *m)
 /* -n 0: the master accepts and forks one child per connection. */
 static void accept_for_child(struct master *m)
 {
-	int fd = accept4(m->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-			log_core(LOG_ERR, "socket accept failure");
-			log_core(LOG_ERR, "accept: %s", strerror(errno));
-		}
+	int fd = conn_accept(m->srv->listen_fd);
+
+	if (fd < 0)
 		return;
-	}
 	pid_t pid = fork_child(m);
 	if (pid == 0) {
 		close(m->srv->listen_fd);

@@ -129,15 +129,10 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 static void accept_one(struct worker *w)
 {
 	uint32_t slot = 0;
-	int fd = accept4(w->cfg->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = conn_accept(w->cfg->listen_fd);
 
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-			log_core(LOG_ERR, "socket accept failure");
-			log_core(LOG_ERR, "accept: %s", strerror(errno));
-		}
+	if (fd < 0)
 		return;
-	}
 	while (slot < WORKER_PENDING_MAX && w->slots[slot] != NULL)
 		slot++;
 	struct conn *c = slot < WORKER_PENDING_MAX ? malloc(sizeof(*c)) : NULL;
