@@ -14,7 +14,6 @@
 #include "common/secret.h"
 #include "common/strutil.h"
 
-#define HOSTNAME_MAX 256
 
 static struct {
 	char path[4096];
@@ -76,13 +75,16 @@ static int sasldb_init(const struct mech_settings *settings, char *err, size_t e
 
 static void sasldb_auth(const struct mech_request *req, struct mech_result *result)
 {
-	char realm[HOSTNAME_MAX];
+	char realm[SASLDB_NAME_MAX + 1];
 	char stored[SASLDB_VALUE_MAX];
 	char why[512];
 	size_t stored_len = 0;
 
 	if (req->realm[0] != '\0') {
-		str_copy(realm, sizeof(realm), req->realm);
+		if (!str_copy(realm, sizeof(realm), req->realm)) {
+			mech_result_set(result, VERDICT_NO, "NO", "realm too long");
+			return;
+		}
 	} else if (gethostname(realm, sizeof(realm)) != 0) {
 		/* Cyrus's default realm is the unqualified host name, as saslpasswd2 uses. */
 		mech_result_set(result, VERDICT_FAIL, "NO", "cannot get host name: %s",
