@@ -1,0 +1,63 @@
+/* One LDAP connection of the ldap mechanism: connecting with fail-over across
+ * ldap_servers, and the operations it needs, each bounded by a deadline. A connection
+ * whose operation failed at the transport level (server down, timeout) is marked broken
+ * and is reopened by the next request. */
+#ifndef SASLAUTHD_LDAP_CONN_H
+#define SASLAUTHD_LDAP_CONN_H
+
+#include <ldap.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "mechanisms/ldap_config.h"
+
+struct lconn {
+	LDAP *ld;
+	bool broken;
+	char uri[LDAPC_URI_MAX]; /* the server this connection reached */
+};
+
+/* Who a fresh connection binds as (the bind also proves the server answers). */
+enum lconn_identity {
+	LCONN_SERVICE,  /* ldap_bind_dn/ldap_password, or SASL with ldap_id & co. */
+	LCONN_ANONYMOUS /* for a connection that will carry user binds */
+};
+
+enum lconn_open_result {
+	LCONN_OPEN_OK,
+	LCONN_OPEN_DOWN,  /* no server answered in time */
+	LCONN_OPEN_REFUSED /* a server answered but refused the service identity */
+};
+
+/* Monotonic clock point past which no operation of the current request may run. */
+struct timespec lconn_deadline(int seconds);
+
+/* Connect to the first server of s->servers that answers (prefer_uri first if given),
+ * splitting the time left before the deadline between the servers still to try, so that
+ * a server that accepts but never answers cannot use up the whole budget. */
+enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s,
+                                  const char *prefer_uri, enum lconn_identity who,
+                                  struct timespec deadline, char *err, size_t errsz);
+void lconn_close(struct lconn *c);
+bool lconn_usable(const struct lconn *c);
+
+/* Each returns an LDAP result code; transport failures (LDAP_SERVER_DOWN, LDAP_TIMEOUT, ...)
+ * also mark the connection broken. */
+int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
+                      struct timespec deadline);
+/* authcid/authzid/realm/mech may be empty (library default). */
+int lconn_sasl_bind(struct lconn *c, const char *mech, const char *authcid,
+                    const char *authzid, const char *realm, const char *password,
+                    struct timespec deadline);
+int lconn_search(struct lconn *c, const char *base, int scope, const char *filter,
+                 char **attrs, int sizelimit, struct timespec deadline, LDAPMessage **res);
+int lconn_compare(struct lconn *c, const char *dn, const char *attr, const char *value,
+                  struct timespec deadline);
+/* "Who am I?": the bound identity's DN (without "dn:") into out. */
+int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t outsz);
+
+/* True for result codes that mean the connection (not the request) failed. */
+bool lconn_transport_error(int rc);
+
+#endif
