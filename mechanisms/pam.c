@@ -11,9 +11,13 @@
 
 /* What the conversation answers with. */
 struct pam_answers {
+	pam_handle_t *handle;
 	const char *login;
 	const char *password;
 };
+
+/* Linux-PAM's prompt when PAM_USER_PROMPT is unset (pam_get_user). */
+#define PAM_DEFAULT_USER_PROMPT "login: "
 
 static void free_responses(struct pam_response *resp, int n)
 {
@@ -26,14 +30,52 @@ static void free_responses(struct pam_response *resp, int n)
 	free(resp);
 }
 
-/* Echo-off prompts (passwords, and second prompts of stacked modules) get the
- * password; echo-on prompts get the login; messages are acknowledged. Anything else
- * fails the conversation rather than guessing. */
+/* An echo-on prompt is answered with the login only when it is the user prompt (Cyrus
+ * compared with PAM_USER_PROMPT even when unset, and crashed); any other echo-on
+ * prompt (a token, a question) is something we cannot answer. */
+static bool is_user_prompt(const struct pam_answers *answers, const char *prompt)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(answers->handle, PAM_USER_PROMPT, &item) != PAM_SUCCESS || item == NULL)
+		item = PAM_DEFAULT_USER_PROMPT;
+	return prompt != NULL && strcmp(prompt, item) == 0;
+}
+
+/* The answer to one message: NULL with *ok true for messages that need none. */
+static const char *answer_for(const struct pam_answers *answers, const struct pam_message *m,
+                              bool *ok)
+{
+	*ok = true;
+	switch (m->msg_style) {
+	case PAM_PROMPT_ECHO_OFF:
+		/* Every echo-off prompt (stacked modules ask again) gets the password. */
+		return answers->password;
+	case PAM_PROMPT_ECHO_ON:
+		if (is_user_prompt(answers, m->msg))
+			return answers->login;
+		log_mech(LOG_DEBUG, "DEBUG: saslauthd_pam_conv: unknown prompt string: %s",
+		         m->msg != NULL ? m->msg : "");
+		break;
+	case PAM_ERROR_MSG:
+	case PAM_TEXT_INFO:
+		return NULL;
+	default:
+		log_mech(LOG_DEBUG, "DEBUG: saslauthd_pam_conv: unsupported message style %d",
+		         m->msg_style);
+		break;
+	}
+	*ok = false;
+	return NULL;
+}
+
+/* Fails the whole conversation on anything it cannot answer rather than guessing. */
 static int conversation(int n, const struct pam_message **msg, struct pam_response **out,
                         void *data)
 {
 	const struct pam_answers *answers = data;
 	struct pam_response *resp;
+	bool needs_reply = false;
 
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
 		return PAM_CONV_ERR;
@@ -41,28 +83,25 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 	if (resp == NULL)
 		return PAM_BUF_ERR;
 	for (int i = 0; i < n; i++) {
-		const char *answer = NULL;
-		switch (msg[i]->msg_style) {
-		case PAM_PROMPT_ECHO_OFF:
-			answer = answers->password;
-			break;
-		case PAM_PROMPT_ECHO_ON:
-			answer = answers->login;
-			break;
-		case PAM_ERROR_MSG:
-		case PAM_TEXT_INFO:
-			continue;
-		default:
-			log_mech(LOG_DEBUG, "DEBUG: saslauthd_pam_conv: unsupported message style %d",
-			         msg[i]->msg_style);
+		bool ok;
+		const char *answer = answer_for(answers, msg[i], &ok);
+		if (!ok) {
 			free_responses(resp, n);
 			return PAM_CONV_ERR;
 		}
+		if (answer == NULL)
+			continue;
+		needs_reply = true;
 		resp[i].resp = strdup(answer);
 		if (resp[i].resp == NULL) {
 			free_responses(resp, n);
 			return PAM_BUF_ERR;
 		}
+	}
+	/* Some modules send info/error text without a place for responses. */
+	if (out == NULL) {
+		free_responses(resp, n);
+		return needs_reply ? PAM_CONV_ERR : PAM_SUCCESS;
 	}
 	*out = resp;
 	return PAM_SUCCESS;
@@ -88,6 +127,7 @@ static void pam_auth(const struct mech_request *req, struct mech_result *result)
 	pam_handle_t *h = NULL;
 	int rc = pam_start(req->service, req->login, &conv, &h);
 
+	answers.handle = h;
 	if (rc != PAM_SUCCESS) {
 		log_mech(LOG_DEBUG, "DEBUG: auth_pam: pam_start failed: %s", pam_strerror(h, rc));
 		mech_result_set(result, VERDICT_FAIL, "NO PAM start error", "PAM start error: %s",
