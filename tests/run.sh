@@ -18,5 +18,5 @@ run_suite() {
 echo "== normal build =="
 run_suite build
 echo "== sanitizer build (-fsanitize=address,undefined) =="
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_suite build-asan -DSANITIZE=ON
