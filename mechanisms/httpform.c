@@ -1,13 +1,499 @@
-/* httpform: placeholder until the mechanism lands; refuses every request. */
+/* httpform: check a password by POSTing a form to a web server (libcurl).
+ *
+ * Configuration (the simple reader, file from -O or the default saslauthd.conf):
+ *   httpform_host (localhost), httpform_port (80, name or number), httpform_uri,
+ *   httpform_data                    Cyrus's keys; the URL is http://host:port/uri.
+ *   httpform_url: https://host[:port]/path
+ *                                    ours: the whole URL, http or https; replaces
+ *                                    host/port/uri (which are then ignored).
+ *   httpform_cafile: /path           ours: CA bundle instead of the system store (https).
+ *   httpform_verify: no              ours: no certificate/name checks (https); default yes.
+ *   httpform_timeout: seconds        ours: bound of the whole request (default 30, Cyrus's
+ *                                    alarm); connecting is bounded by 5 s.
+ * Body: httpform_data with %u %p %r URL-encoded (httpform_expand). Verdict, as Cyrus: status
+ * 200 or 204 → OK, 403 → "NO <reason phrase>", anything else → the [ALERT] texts.
+ *
+ * Differences from Cyrus: HTTPS; bounded connect; the host is resolved per request (a
+ * daemon started while DNS was down works later); requests of any length are sent whole
+ * (Cyrus truncates at 999 bytes); the whole status line is read before it is parsed; a
+ * reply that is not HTTP is "unexpected" instead of a crash; proxies from the environment
+ * are ignored (Cyrus connects directly); -V never logs the body (it holds the password).
+ */
+#include "mechanisms/httpform.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "build_config.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/strutil.h"
 #include "mechanisms/mechanism.h"
+
+#define HTTPFORM_DEFAULT_HOST "localhost"
+#define HTTPFORM_DEFAULT_PORT "80"
+#define HTTPFORM_CONNECT_TIMEOUT_MS 5000L
+#define HTTPFORM_TIMEOUT_DEFAULT_S 30
+#define HTTPFORM_TIMEOUT_MAX_S 300
+#define HTTPFORM_BODY_DISCARD_MAX (64 * 1024) /* reply bytes we accept and throw away */
+#define HTTPFORM_STATUS_LINE_MAX 512
+#define HTTPFORM_PATH_MAX 4096
+#define HTTPFORM_LOG_VALUE_MAX 512
+#define HTTP_OK 200
+#define HTTP_NO_CONTENT 204
+#define HTTP_FORBIDDEN 403
+#define MS_PER_S 1000L
+
+#define REPLY_OK "OK remote authentication successful"
+#define REPLY_NO_CONTACT "NO [ALERT] Couldn't contact remote authentication server"
+#define REPLY_UNEXPECTED "NO [ALERT] Unexpected response from remote authentication server"
+#define REPLY_INTERNAL "NO [ALERT] saslauthd internal error"
+
+/* ------------------------------------------------------------------ pure helpers */
+
+static bool is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Append n bytes at *len, writing only what fits (snprintf-style accounting). */
+static void put(char *out, size_t outsz, size_t *len, const char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++, (*len)++) {
+		if (*len + 1 < outsz)
+			out[*len] = bytes[i];
+	}
+}
+
+static void terminate(char *out, size_t outsz, size_t len)
+{
+	if (outsz > 0)
+		out[len < outsz ? len : outsz - 1] = '\0';
+}
+
+static void put_encoded(char *out, size_t outsz, size_t *len, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (is_unreserved(*p)) {
+			put(out, outsz, len, (const char *)p, 1);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 0x0f] };
+			put(out, outsz, len, esc, sizeof(esc));
+		}
+	}
+}
+
+size_t httpform_urlencode(const char *in, char *out, size_t outsz)
+{
+	size_t len = 0;
+	put_encoded(out, outsz, &len, in);
+	terminate(out, outsz, len);
+	return len;
+}
+
+size_t httpform_expand(const char *tmpl, const char *login, const char *password,
+                       const char *realm, char *out, size_t outsz)
+{
+	size_t len = 0;
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		if (*p != '%' || p[1] == '\0') {
+			put(out, outsz, &len, p, 1);
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'u':
+			put_encoded(out, outsz, &len, login);
+			break;
+		case 'p':
+			put_encoded(out, outsz, &len, password);
+			break;
+		case 'r':
+			put_encoded(out, outsz, &len, realm);
+			break;
+		case '%':
+			put(out, outsz, &len, "%", 1);
+			break;
+		default: /* Cyrus copies unknown escapes unchanged */
+			put(out, outsz, &len, p - 1, 2);
+			break;
+		}
+	}
+	terminate(out, outsz, len);
+	return len;
+}
+
+/* A service name from /etc/services, or a number, as the decimal port curl needs. */
+static bool port_number(const char *port, char *out, size_t outsz)
+{
+	long n;
+	if (str_to_long(port, 1, 65535, &n))
+		return str_format(out, outsz, "%ld", n);
+	struct servent result, *found = NULL;
+	char buf[1024];
+	if (getservbyname_r(port, "tcp", &result, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return false;
+	return str_format(out, outsz, "%d", ntohs((unsigned short)found->s_port));
+}
+
+bool httpform_build_url(const char *host, const char *port, const char *uri, char *out,
+                        size_t outsz, char *err, size_t errsz)
+{
+	char num[16];
+	bool v6 = strchr(host, ':') != NULL && host[0] != '[';
+
+	if (*host == '\0' || strpbrk(host, "/?#@ ") != NULL) {
+		str_format(err, errsz, "bad httpform_host \"%s\"", host);
+		return false;
+	}
+	if (!port_number(port, num, sizeof(num))) {
+		str_format(err, errsz, "unknown httpform_port \"%s\"", port);
+		return false;
+	}
+	if (!str_format(out, outsz, "http://%s%s%s:%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "",
+	                num, uri[0] == '/' ? "" : "/", uri)) {
+		str_format(err, errsz, "URL too long");
+		return false;
+	}
+	return true;
+}
+
+void httpform_reason_phrase(const char *status_line, char *out, size_t outsz)
+{
+	const char *p = strchr(status_line, ' '); /* after the version */
+	size_t len = 0;
+
+	if (p != NULL)
+		p = strchr(p + 1, ' '); /* after the code */
+	if (p != NULL) {
+		for (p++; *p != '\0'; p++) {
+			if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+				put(out, outsz, &len, p, 1);
+		}
+	}
+	terminate(out, outsz, len);
+	/* Trailing blanks carry nothing. */
+	while (len > 0 && len < outsz && out[len - 1] == ' ')
+		out[--len] = '\0';
+}
+
+/* ------------------------------------------------------------------ configuration */
+
+struct httpform_conf {
+	char url[HTTPFORM_URL_MAX];
+	char *data; /* the template (malloc'ed) */
+	char cafile[HTTPFORM_PATH_MAX];
+	bool verify;
+	long timeout_ms;
+};
+
+static struct httpform_conf httpform_state;
+
+static void conf_free(struct httpform_conf *c)
+{
+	free(c->data);
+	c->data = NULL;
+}
+
+static bool conf_url(const struct config *cfg, struct httpform_conf *c, char *err, size_t errsz)
+{
+	const char *url = config_get(cfg, "httpform_url");
+	const char *uri = config_get(cfg, "httpform_uri");
+
+	if (url != NULL) {
+		if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
+			str_format(err, errsz, "auth_httpform_init httpform_url must start with http:// or https://");
+			return false;
+		}
+		if (!str_copy(c->url, sizeof(c->url), url)) {
+			str_format(err, errsz, "auth_httpform_init httpform_url too long");
+			return false;
+		}
+		return true;
+	}
+	const char *host = config_get(cfg, "httpform_host");
+	const char *port = config_get(cfg, "httpform_port");
+	char why[256];
+	if (!httpform_build_url(host != NULL ? host : HTTPFORM_DEFAULT_HOST,
+	                        port != NULL ? port : HTTPFORM_DEFAULT_PORT, uri, c->url,
+	                        sizeof(c->url), why, sizeof(why))) {
+		str_format(err, errsz, "auth_httpform_init %s", why);
+		return false;
+	}
+	return true;
+}
+
+static bool conf_load(const char *path, struct httpform_conf *c, char *err, size_t errsz)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+	char why[512];
+	bool ok = false;
+	long seconds = HTTPFORM_TIMEOUT_DEFAULT_S;
+
+	memset(c, 0, sizeof(*c));
+	if (cfg == NULL) {
+		str_format(err, errsz, "auth_httpform_init out of memory");
+		return false;
+	}
+	if (!config_load(cfg, path, why, sizeof(why))) {
+		str_format(err, errsz, "auth_httpform_init %s", why);
+		goto out;
+	}
+	const char *data = config_get(cfg, "httpform_data");
+	if (data == NULL || (config_get(cfg, "httpform_uri") == NULL &&
+	                     config_get(cfg, "httpform_url") == NULL)) {
+		str_format(err, errsz, "auth_httpform_init formdata and uri must be specified");
+		goto out;
+	}
+	const char *timeout = config_get(cfg, "httpform_timeout");
+	if (timeout != NULL && !str_to_long(timeout, 1, HTTPFORM_TIMEOUT_MAX_S, &seconds)) {
+		str_format(err, errsz, "auth_httpform_init httpform_timeout must be 1..%d seconds",
+		           HTTPFORM_TIMEOUT_MAX_S);
+		goto out;
+	}
+	const char *cafile = config_get(cfg, "httpform_cafile");
+	if (cafile != NULL && !str_copy(c->cafile, sizeof(c->cafile), cafile)) {
+		str_format(err, errsz, "auth_httpform_init httpform_cafile too long");
+		goto out;
+	}
+	c->timeout_ms = seconds * MS_PER_S;
+	c->verify = config_get_bool(cfg, "httpform_verify", true);
+	c->data = strdup(data);
+	if (c->data == NULL) {
+		str_format(err, errsz, "auth_httpform_init out of memory");
+		goto out;
+	}
+	ok = conf_url(cfg, c, err, errsz);
+out:
+	config_free(cfg);
+	free(cfg);
+	if (!ok)
+		conf_free(c);
+	return ok;
+}
+
+static int httpform_init(const struct mech_settings *settings, char *err, size_t errsz)
+{
+	static bool curl_ready;
+	struct httpform_conf fresh;
+	const char *path = settings->config_path != NULL ? settings->config_path
+	                   : settings->option != NULL    ? settings->option
+	                                                 : SASLAUTHD_DEFAULT_CONF;
+
+	if (!curl_ready) {
+		/* Once, before any fork: libcurl's global state (OpenSSL) is not fork-safe to set up
+		 * lazily in many workers at once. */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			str_format(err, errsz, "auth_httpform_init curl_global_init failed");
+			return -1;
+		}
+		curl_ready = true;
+	}
+	if (!conf_load(path, &fresh, err, errsz))
+		return -1;
+	if (!fresh.verify && strncasecmp(fresh.url, "https://", 8) == 0)
+		log_mech(LOG_WARNING, "auth_httpform_init: certificate verification is OFF for %s",
+		         fresh.url);
+	conf_free(&httpform_state);
+	httpform_state = fresh;
+	return 0;
+}
+
+static void httpform_cleanup(void)
+{
+	conf_free(&httpform_state);
+}
+
+/* ------------------------------------------------------------------ request */
+
+struct http_reply {
+	char status_line[HTTPFORM_STATUS_LINE_MAX];
+	bool have_status;
+	size_t body_bytes;
+};
+
+/* The first header line is the status line (a 1xx interim answer is replaced by the next). */
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct http_reply *r = userp;
+	size_t len = size * n;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		size_t keep = len < sizeof(r->status_line) - 1 ? len : sizeof(r->status_line) - 1;
+		memcpy(r->status_line, data, keep);
+		r->status_line[keep] = '\0';
+		r->have_status = true;
+	}
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct http_reply *r = userp;
+	(void)data;
+	r->body_bytes += size * n;
+	/* Returning less than given aborts the transfer: the body is never needed. */
+	return r->body_bytes > HTTPFORM_BODY_DISCARD_MAX ? 0 : size * n;
+}
+
+static bool contact_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct curl_slist *request_headers(void)
+{
+	static const char *const headers[] = {
+		"User-Agent: saslauthd",
+		"Accept: */*",
+		"Content-Type: application/x-www-form-urlencoded",
+		"Connection: close",
+		"Expect:", /* no "100-continue" round trip for longer bodies */
+	};
+	struct curl_slist *list = NULL;
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		struct curl_slist *next = curl_slist_append(list, headers[i]);
+		if (next == NULL) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = next;
+	}
+	return list;
+}
+
+static bool set_options(CURL *h, const struct httpform_conf *c, struct curl_slist *hdrs,
+                        const char *body, size_t bodylen, struct http_reply *r, char *errbuf)
+{
+	bool ok = true;
+#define SET(opt, val) ok = ok && curl_easy_setopt(h, opt, val) == CURLE_OK
+	SET(CURLOPT_URL, c->url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	SET(CURLOPT_PROXY, ""); /* Cyrus connects directly; never an environment proxy */
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, HTTPFORM_CONNECT_TIMEOUT_MS);
+	SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, body);
+	SET(CURLOPT_POSTFIELDSIZE, (long)bodylen);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, r);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
+	SET(CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
+	if (c->cafile[0] != '\0')
+		SET(CURLOPT_CAINFO, c->cafile);
+#undef SET
+	return ok;
+}
+
+/* Status code → reply, as Cyrus. */
+static void classify(const struct http_reply *r, long code, struct mech_result *result)
+{
+	char phrase[MECH_REPLY_MAX - 4];
+	char reply[MECH_REPLY_MAX];
+	char esc[HTTPFORM_STATUS_LINE_MAX * 4];
+
+	if (code == HTTP_OK || code == HTTP_NO_CONTENT) {
+		mech_result_set(result, VERDICT_OK, REPLY_OK, NULL);
+		return;
+	}
+	if (code == HTTP_FORBIDDEN) {
+		httpform_reason_phrase(r->status_line, phrase, sizeof(phrase));
+		str_format(reply, sizeof(reply), "NO %s", phrase);
+		mech_result_set(result, VERDICT_NO, phrase[0] != '\0' ? reply : "NO", NULL);
+		return;
+	}
+	log_mech(LOG_WARNING, "auth_httpform: unexpected response: %s",
+	         log_escape(r->status_line, esc, sizeof(esc)));
+	mech_result_set(result, VERDICT_FAIL, REPLY_UNEXPECTED, NULL);
+}
+
+static void perform(const struct httpform_conf *c, const char *body, size_t bodylen,
+                    struct mech_result *result)
+{
+	struct http_reply r;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = request_headers();
+
+	memset(&r, 0, sizeof(r));
+	if (h == NULL || hdrs == NULL || !set_options(h, c, hdrs, body, bodylen, &r, errbuf)) {
+		log_mech(LOG_ERR, "auth_httpform: cannot set up the request");
+		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, NULL);
+		goto out;
+	}
+	CURLcode rc = curl_easy_perform(h);
+	long code = 0;
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
+		code = 0;
+	/* A body we stopped reading is not a failure once the status is known. */
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && r.have_status && code > 0)) {
+		classify(&r, code, result);
+		goto out;
+	}
+	log_mech(LOG_WARNING, "auth_httpform: %s: %s", c->url,
+	         errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+	mech_result_set(result, VERDICT_FAIL, contact_error(rc) ? REPLY_NO_CONTACT : REPLY_UNEXPECTED,
+	                NULL);
+out:
+	curl_slist_free_all(hdrs);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+}
 
 static void httpform_auth(const struct mech_request *req, struct mech_result *result)
 {
-	(void)req;
-	mech_result_set(result, VERDICT_FAIL, "NO", "not implemented yet");
+	const struct httpform_conf *c = &httpform_state;
+	char lesc[HTTPFORM_LOG_VALUE_MAX];
+
+	if (c->data == NULL) {
+		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, "httpform not configured");
+		return;
+	}
+	size_t len = httpform_expand(c->data, req->login, req->password, req->realm, NULL, 0);
+	char *body = malloc(len + 1);
+	if (body == NULL) {
+		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, NULL);
+		return;
+	}
+	httpform_expand(c->data, req->login, req->password, req->realm, body, len + 1);
+	if (log_verbose())
+		log_mech(LOG_DEBUG, "auth_httpform: POST %s for [%s] (%zu-byte form, not logged)", c->url,
+		         log_escape(req->login, lesc, sizeof(lesc)), len);
+	perform(c, body, len, result);
+	secret_wipe(body, len + 1);
+	free(body);
 }
 
 const struct mechanism mech_httpform = {
 	.name = "httpform",
+	.init = httpform_init,
 	.auth = httpform_auth,
+	.reload = httpform_init,
+	.cleanup = httpform_cleanup,
 };
