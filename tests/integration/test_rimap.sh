@@ -180,7 +180,8 @@ if [[ -n "$NSS_WRAPPER_LIB" ]]; then
 	HOSTS="$SCRATCH/hosts"
 	: >"$HOSTS"
 	RUN_DNS="$SCRATCH/run-dns"
-	DAEMON_ENV=("LD_PRELOAD=$NSS_WRAPPER_LIB" "NSS_WRAPPER_HOSTS=$HOSTS"
+	# NSS_WRAPPER_DISABLE_DEEPBIND: the sanitizer runtimes refuse RTLD_DEEPBIND dlopens.
+	DAEMON_ENV=("LD_PRELOAD=$NSS_WRAPPER_LIB" "NSS_WRAPPER_HOSTS=$HOSTS" NSS_WRAPPER_DISABLE_DEEPBIND=1
 		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
 	OURS_LOG="$SCRATCH/ours.log.dns" start_ours "$RUN_DNS" -n 1 -a rimap -O "imaphost.test/$P"
 	no_nss_wrapper
