@@ -125,10 +125,12 @@ static bool read_password(const char *prompt, bool pipe_mode, struct password *p
 		if (!read_chunked(pw))
 			return false;
 	} else {
-		(void)fputs(prompt, stdout);
-		(void)fflush(stdout);
+		/* Echo goes off before the prompt appears (Cyrus: after), so that nothing typed
+		 * once the prompt is visible is echoed or dropped by the TCSAFLUSH. */
 		if (!echo_off())
 			return false;
+		(void)fputs(prompt, stdout);
+		(void)fflush(stdout);
 		bool ok = read_chunked(pw);
 		int saved = errno;
 		echo_restore();
