@@ -4,11 +4,11 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpam0g-dev libkrb5-dev
-	libldap2-dev libargon2-dev libssl-dev libcurl4-openssl-dev)
+	libldap2-dev libargon2-dev libssl-dev libcurl4-openssl-dev libsystemd-dev)
 # Test peers and tools: Cyrus's own sasl2-bin for interoperability and differential
 # tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
-	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util)
+	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd)
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

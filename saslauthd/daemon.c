@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "saslauthd/server.h"
+#include "saslauthd/service_manager.h"
 
 #define PID_FILE "saslauthd.pid"
 #define PID_LOCK_FILE "saslauthd.pid.lock"
@@ -41,6 +42,7 @@ struct daemon_state {
 	int pid_fd;
 	int accept_lock_fd;
 	int listen_fd;
+	bool socket_inherited; /* systemd owns the socket file: never unlink it */
 	pid_t master_pid;
 };
 
@@ -201,11 +203,32 @@ static int detach(struct daemon_state *d)
 	return -1;
 }
 
+/* Socket activation: serve the socket systemd created (owner, mode and place are
+ * then the unit's business, e.g. inside the Postfix chroot). */
+static bool take_inherited_socket(struct daemon_state *d)
+{
+	int fd = sm_inherited_socket();
+	int flags;
+
+	if (fd < 0)
+		return false;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return false;
+	d->listen_fd = fd;
+	d->socket_inherited = true;
+	log_core(LOG_INFO, "listening on socket passed by the service manager (fd %d)", fd);
+	return true;
+}
+
 static int create_socket(struct daemon_state *d)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 
+	if (take_inherited_socket(d))
+		return 0;
 	if (!str_copy(sun.sun_path, sizeof(sun.sun_path), d->socket_path))
 		return startup_failure(d, 1, "socket path too long: %s", d->socket_path);
 	/* Cyrus unlinked whatever was there; we only replace a stale socket. */
@@ -324,7 +347,9 @@ static void shutdown_cleanup(struct daemon_state *d)
 {
 	const struct options *opts = d->opts;
 
-	remove_file(SOCKET_NAME, "socket", opts);
+	sm_notify_stopping();
+	if (!d->socket_inherited)
+		remove_file(SOCKET_NAME, "socket", opts);
 	close(d->listen_fd);
 	if (d->accept_lock_fd >= 0) {
 		remove_file(ACCEPT_LOCK_FILE, "accept lock file", opts);
@@ -370,6 +395,10 @@ int daemon_run(const struct options *opts)
 		return status;
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 	report_ready(&d);
+	char status_line[256];
+	snprintf(status_line, sizeof(status_line), "mechanism %s, %d workers", opts->mech->name,
+	         opts->workers);
+	sm_notify_ready(status_line);
 
 	struct server srv = {
 		.opts = opts,

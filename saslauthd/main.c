@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "saslauthd/daemon.h"
 #include "saslauthd/options.h"
+#include "saslauthd/service_manager.h"
 
 int main(int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 	status = options_parse(&opts, argc, argv, stderr);
 	if (status >= 0)
 		return status;
-	log_init("saslauthd", opts.verbose, true);
+	/* Under systemd, syslog already reaches the journal; a stderr copy would double it. */
+	log_init("saslauthd", opts.verbose, !sm_stderr_is_journal());
 	return daemon_run(&opts);
 }

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/protocol.h"
 #include "saslauthd/connection.h"
+#include "saslauthd/service_manager.h"
 #include "saslauthd/worker.h"
 
 int64_t server_now_ms(void)
@@ -150,14 +151,17 @@ static void reload(struct master *m)
 	char err[512] = "";
 
 	log_core(LOG_INFO, "SIGHUP received: reloading");
+	sm_notify_reloading();
 	if (mech->reload != NULL) {
 		struct mech_settings settings = { .option = m->srv->opts->mech_option };
 		if (mech->reload(&settings, err, sizeof(err)) != 0) {
 			log_core(LOG_ERR, "reload of mechanism %s failed, keeping the old settings: %s",
 			         mech->name, err);
+			sm_notify_ready("reload failed, old settings kept");
 			return;
 		}
 	}
+	sm_notify_ready("reloaded");
 	/* Workers finish their current request and exit; their replacements are forked
 	 * from the reloaded master. */
 	signal_workers(m, SIGHUP);
