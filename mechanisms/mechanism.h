@@ -37,6 +37,9 @@ struct mech_settings {
 
 struct mechanism {
 	const char *name; /* canonical lower-case name, as in -v and log lines */
+	/* Needs root to decide (e.g. reads /etc/shadow): with --user it runs in a root
+	 * verifier process beside each unprivileged worker. */
+	bool needs_root;
 	/* Once, in the launching process before daemonising. 0 on success; on failure
 	 * write a reason into err. Optional. */
 	int (*init)(const struct mech_settings *settings, char *err, size_t errsz);

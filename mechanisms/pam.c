@@ -154,5 +154,6 @@ static void pam_auth(const struct mech_request *req, struct mech_result *result)
 
 const struct mechanism mech_pam = {
 	.name = "pam",
+	.needs_root = true,
 	.auth = pam_auth,
 };

@@ -57,5 +57,6 @@ static void shadow_auth(const struct mech_request *req, struct mech_result *resu
 
 const struct mechanism mech_shadow = {
 	.name = "shadow",
+	.needs_root = true,
 	.auth = shadow_auth,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -374,6 +375,16 @@ int daemon_run(const struct options *opts)
 	};
 	int status;
 
+	struct privsep_identity identity = { .enabled = false };
+	char err[512];
+
+	/* No core files or ptrace peeking at passwords in memory, in any of our processes. */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0)
+		log_core(LOG_WARNING, "prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	if (opts->run_as != NULL && !privsep_resolve(opts->run_as, &identity, err, sizeof(err))) {
+		log_core(LOG_ERR, "%s", err);
+		return 1;
+	}
 	if (init_mechanism(opts) != 0)
 		return 1;
 	log_settings(opts);
@@ -404,6 +415,7 @@ int daemon_run(const struct options *opts)
 		.opts = opts,
 		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat },
 		.listen_fd = d.listen_fd,
+		.identity = identity,
 	};
 	status = server_run_master(&srv);
 	shutdown_cleanup(&d);

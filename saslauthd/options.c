@@ -13,9 +13,11 @@
 #define EXIT_USAGE 1
 /* Our additions are long options, so no letter can clash with a future Cyrus one. */
 #define OPT_MAX_REQUESTS 256
+#define OPT_USER 257
 
 static const struct option long_options[] = {
 	{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -54,6 +56,9 @@ static void print_usage(FILE *out)
 	        "  --max-requests <n>\n"
 	        "                 Replace a worker after it served n requests, so a leaking\n"
 	        "                 module cannot grow it forever (default 1000, 0: never).\n"
+	        "  --user <user>[:<group>]\n"
+	        "                 Workers drop root for this identity once the socket\n"
+	        "                 exists; shadow and pam keep a small root verifier each.\n"
 	        "  -v             Display version information and available mechs\n"
 	        "  -V             Enable verbose logging\n"
 	        "  -h             Display this message.\n\n");
@@ -107,6 +112,7 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		}
 		opts->max_requests = v;
 		return -1;
+	case OPT_USER: opts->run_as = arg; return -1;
 	case 'v': options_print_version(err); return 0;
 	case 'h': print_usage(err); return 0;
 	case 'm':

@@ -29,6 +29,7 @@ struct options {
 	bool verbose;            /* -V, -d */
 	bool foreground;         /* -d, -f */
 	long max_requests;       /* per worker before it is replaced; 0 = never */
+	const char *run_as;      /* --user user[:group] for the workers, NULL: stay root */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

@@ -60,6 +60,7 @@ static void spawn_worker(struct master *m, struct worker_slot *slot)
 			.policy = &m->srv->policy,
 			.listen_fd = m->srv->listen_fd,
 			.max_requests = m->srv->opts->max_requests,
+			.identity = &m->srv->identity,
 		};
 		worker_main(&cfg);
 	}
@@ -184,7 +185,9 @@ static void accept_for_child(struct master *m)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		conn_serve_blocking(fd, &m->srv->policy);
+		struct request_policy policy = m->srv->policy;
+		policy.mech = privsep_enter_worker(policy.mech, &m->srv->identity, -1);
+		conn_serve_blocking(fd, &policy);
 		_exit(0);
 	}
 	for (int i = 0; pid > 0 && i < SERVER_MAX_CONNECTION_CHILDREN; i++) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "saslauthd/options.h"
+#include "saslauthd/privsep.h"
 #include "saslauthd/request.h"
 
 /* -n 0: at most this many per-connection children at once (Cyrus: unbounded). */
@@ -20,6 +21,7 @@ struct server {
 	const struct options *opts;
 	struct request_policy policy;
 	int listen_fd;
+	struct privsep_identity identity; /* --user */
 };
 
 /* Run the master: fork workers (or a child per connection with -n 0), replace workers

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,10 +74,14 @@ void worker_signals_init(void)
 
 struct worker {
 	const struct worker_config *cfg;
+	struct request_policy policy; /* the configured one, with the mechanism to call */
 	int epfd;
 	bool listening;
 	long served;
-	struct conn *slots[WORKER_PENDING_MAX]; /* NULL: free */
+	struct conn *slots[WORKER_PENDING_MAX]; /* NULL: free, else &pool[slot] */
+	/* Connection buffers hold passwords: one fixed pool, locked in RAM (best effort)
+	 * so they never reach swap, instead of malloc'd memory that is. */
+	struct conn pool[WORKER_PENDING_MAX];
 	int pending;
 };
 
@@ -99,7 +104,6 @@ static void start_listening(struct worker *w)
 
 static void release(struct worker *w, uint32_t slot)
 {
-	free(w->slots[slot]);
 	w->slots[slot] = NULL;
 	w->pending--;
 	if (!stop_requested && w->pending < WORKER_PENDING_MAX)
@@ -115,8 +119,10 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (st == CONN_COMPLETE) {
 		deciding_fd = c->fd;
-		conn_finish(c, w->cfg->policy);
+		conn_finish(c, &w->policy);
 		deciding_fd = -1;
+		if (privsep_verifier_lost())
+			stop_requested = 1;
 		w->served++;
 		if (w->cfg->max_requests > 0 && w->served >= w->cfg->max_requests)
 			stop_requested = 1;
@@ -135,15 +141,14 @@ static void accept_one(struct worker *w)
 		return;
 	while (slot < WORKER_PENDING_MAX && w->slots[slot] != NULL)
 		slot++;
-	struct conn *c = slot < WORKER_PENDING_MAX ? malloc(sizeof(*c)) : NULL;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
-	if (c == NULL || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+	if (slot == WORKER_PENDING_MAX || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		log_core(LOG_ERR, "cannot track a new connection: %s",
-		         c == NULL ? "out of memory" : strerror(errno));
-		free(c);
+		         slot == WORKER_PENDING_MAX ? "all slots busy" : strerror(errno));
 		close(fd);
 		return;
 	}
+	struct conn *c = &w->pool[slot];
 	w->slots[slot] = c;
 	if (++w->pending == WORKER_PENDING_MAX)
 		stop_listening(w);
@@ -177,6 +182,18 @@ static void expire(struct worker *w, int64_t now)
 	}
 }
 
+/* epoll tag for the verifier's socket (listen socket: UINT32_MAX, clients: slot). */
+#define VERIFIER_EVENT (UINT32_MAX - 1)
+
+static void watch_verifier(struct worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLRDHUP, .data.u32 = VERIFIER_EVENT };
+	int fd = privsep_verifier_fd();
+
+	if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		log_core(LOG_ERR, "cannot watch the privileged verifier: %s", strerror(errno));
+}
+
 static void begin_stop(struct worker *w)
 {
 	int64_t by = conn_now_ms() + WORKER_STOP_GRACE_MS;
@@ -196,16 +213,21 @@ void worker_main(const struct worker_config *cfg)
 	bool stopping = false;
 
 	memset(&w, 0, sizeof(w));
+	if (mlock(w.pool, sizeof(w.pool)) != 0)
+		log_debug("cannot lock connection buffers in memory: %s", strerror(errno));
 	w.cfg = cfg;
+	w.policy = *cfg->policy;
+	w.policy.mech = privsep_enter_worker(cfg->policy->mech, cfg->identity, cfg->listen_fd);
 	w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w.epfd < 0) {
 		log_core(LOG_ERR, "epoll_create1: %s", strerror(errno));
 		_exit(1);
 	}
 	sigemptyset(&wait_mask);
-	if (cfg->policy->mech->worker_init != NULL)
-		cfg->policy->mech->worker_init();
+	if (w.policy.mech->worker_init != NULL)
+		w.policy.mech->worker_init();
 	start_listening(&w);
+	watch_verifier(&w);
 	for (;;) {
 		if (stop_requested && !stopping) {
 			stopping = true;
@@ -222,12 +244,14 @@ void worker_main(const struct worker_config *cfg)
 			uint32_t slot = events[i].data.u32;
 			if (slot == UINT32_MAX)
 				accept_one(&w);
+			else if (slot == VERIFIER_EVENT)
+				stop_requested = 1; /* its verifier is gone: let the master replace both */
 			else if (w.slots[slot] != NULL)
 				finish(&w, slot, conn_on_readable(w.slots[slot], conn_now_ms()));
 		}
 		expire(&w, conn_now_ms());
 	}
-	if (cfg->policy->mech->cleanup != NULL)
-		cfg->policy->mech->cleanup();
+	if (w.policy.mech->cleanup != NULL)
+		w.policy.mech->cleanup();
 	_exit(0);
 }

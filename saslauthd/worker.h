@@ -2,6 +2,7 @@
 #ifndef SASLAUTHD_WORKER_H
 #define SASLAUTHD_WORKER_H
 
+#include "saslauthd/privsep.h"
 #include "saslauthd/request.h"
 
 /* Connections one worker reads concurrently; requests are still decided one at a time. */
@@ -13,6 +14,7 @@ struct worker_config {
 	const struct request_policy *policy;
 	int listen_fd;
 	long max_requests; /* 0 = no limit */
+	const struct privsep_identity *identity; /* --user; NULL or disabled: stay root */
 };
 
 /* Signal handling for a freshly forked child: TERM/INT/HUP ask it to stop. */

@@ -1,0 +1,43 @@
+/* Privilege separation (--user): workers give up root after fork. A mechanism that
+ * needs root (shadow reads /etc/shadow, pam may run pam_unix) then runs in a small
+ * root "verifier" process paired with each worker: it only ever receives decoded
+ * requests over a socketpair and answers verdicts, never a client connection. */
+#ifndef SASLAUTHD_PRIVSEP_H
+#define SASLAUTHD_PRIVSEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "mechanisms/mechanism.h"
+
+#define PRIVSEP_NAME_MAX 256
+/* How long a worker waits for its verifier's verdict (PAM modules can be slow). */
+#define PRIVSEP_VERDICT_TIMEOUT_MS 60000
+
+struct privsep_identity {
+	bool enabled;
+	uid_t uid;
+	gid_t gid;
+	char user[PRIVSEP_NAME_MAX];
+};
+
+/* Resolve "user[:group]" (group defaults to the user's primary group). */
+bool privsep_resolve(const char *spec, struct privsep_identity *id, char *err, size_t errsz);
+
+/* In a freshly forked worker: start the root verifier when the mechanism needs root
+ * (it does not keep listen_fd), then drop to the identity. Returns the mechanism the
+ * worker must call (the real one, or a proxy to the verifier); exits the process if
+ * privileges cannot be dropped. */
+const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
+                                             const struct privsep_identity *id, int listen_fd);
+
+/* True once the verifier has died: the worker should stop after the current request
+ * so the master replaces the pair. */
+bool privsep_verifier_lost(void);
+
+/* The worker's end of the verifier socket (-1 without a verifier), so the worker can
+ * notice a dead verifier (hang-up) before a request needs it. */
+int privsep_verifier_fd(void);
+
+#endif
