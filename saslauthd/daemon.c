@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +28,8 @@
 #define LISTEN_BACKLOG SOMAXCONN
 #define STATUS_ANOTHER_INSTANCE 2
 #define REPORT_TEXT_MAX 512
+#define RUN_DIR_GROUP "sasl"
+#define RUN_DIR_MODE 0710
 
 /* What the daemon child tells the waiting launcher: the exit status and, on failure,
  * the message, so start-up errors reach the terminal and not only syslog. */
@@ -82,10 +85,26 @@ static void report_ready(struct daemon_state *d)
 }
 
 /* mkdir -p: Cyrus created only the last component. */
+/* A run directory we create gets Debian's root:sasl 0710: clients in group sasl may
+ * reach the socket, nobody may list the directory. Without a sasl group, Cyrus's 0755. */
+static void secure_new_run_dir(const char *path)
+{
+	struct group *gr = getgrnam(RUN_DIR_GROUP);
+
+	if (gr == NULL)
+		return;
+	if (chown(path, 0, gr->gr_gid) != 0 || chmod(path, RUN_DIR_MODE) != 0)
+		log_core(LOG_WARNING, "could not give %s mode root:%s %o: %s", path, RUN_DIR_GROUP,
+		         RUN_DIR_MODE, strerror(errno));
+}
+
 static bool make_run_dir(const char *path)
 {
 	char buf[PATH_MAX];
+	struct stat st;
 
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode);
 	if (!str_copy(buf, sizeof(buf), path))
 		return false;
 	for (char *p = buf + 1; ; p++) {
@@ -99,8 +118,10 @@ static bool make_run_dir(const char *path)
 				break;
 		}
 	}
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	secure_new_run_dir(path);
+	return true;
 }
 
 /* Non-blocking exclusive fcntl lock on the whole file. */
@@ -249,10 +270,18 @@ static int create_socket(struct daemon_state *d)
 	if (r != 0)
 		return startup_failure(d, 1, "could not bind to socket: %s: %s", d->socket_path,
 		                       strerror(errno));
-	/* World-writable like Cyrus: access is controlled by the run directory's mode. */
-	if (chmod(d->socket_path, 0777) != 0)
+	/* World-writable like Cyrus unless told otherwise: access is controlled by the run
+	 * directory's mode. */
+	if (chmod(d->socket_path, d->opts->socket_mode) != 0)
 		return startup_failure(d, 1, "could not chmod socket: %s: %s", d->socket_path,
 		                       strerror(errno));
+	if (d->opts->socket_group != NULL) {
+		struct group *gr = getgrnam(d->opts->socket_group);
+		if (gr == NULL || chown(d->socket_path, (uid_t)-1, gr->gr_gid) != 0)
+			return startup_failure(d, 1, "could not give socket %s group %s: %s",
+			                       d->socket_path, d->opts->socket_group,
+			                       gr == NULL ? "no such group" : strerror(errno));
+	}
 	if (listen(d->listen_fd, LISTEN_BACKLOG) != 0)
 		return startup_failure(d, 1, "could not listen on socket: %s", d->socket_path);
 	log_core(LOG_INFO, "listening on socket: %s", d->socket_path);

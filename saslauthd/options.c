@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -14,10 +15,15 @@
 /* Our additions are long options, so no letter can clash with a future Cyrus one. */
 #define OPT_MAX_REQUESTS 256
 #define OPT_USER 257
+#define OPT_SOCKET_MODE 258
+#define OPT_SOCKET_GROUP 259
+#define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
 	{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
+	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,6 +65,8 @@ static void print_usage(FILE *out)
 	        "  --user <user>[:<group>]\n"
 	        "                 Workers drop root for this identity once the socket\n"
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
+	        "  --socket-mode <octal>, --socket-group <group>\n"
+	        "                 Mode (default 0777, as Cyrus) and group of <run dir>/mux.\n"
 	        "  -v             Display version information and available mechs\n"
 	        "  -V             Enable verbose logging\n"
 	        "  -h             Display this message.\n\n");
@@ -74,6 +82,7 @@ static void set_defaults(struct options *opts)
 	opts->cache_timeout = OPTIONS_DEFAULT_CACHE_TIMEOUT;
 	opts->accept_lock = true;
 	opts->max_requests = OPTIONS_DEFAULT_MAX_REQUESTS;
+	opts->socket_mode = DEFAULT_SOCKET_MODE;
 }
 
 static bool run_dir_fits(const char *dir)
@@ -113,6 +122,17 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		opts->max_requests = v;
 		return -1;
 	case OPT_USER: opts->run_as = arg; return -1;
+	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
+	case OPT_SOCKET_MODE: {
+		char *end = NULL;
+		unsigned long mode = strtoul(arg, &end, 8);
+		if (arg[0] == '\0' || *end != '\0' || mode > 0777) {
+			log_core(LOG_ERR, "--socket-mode must be an octal mode such as 0660");
+			return 1;
+		}
+		opts->socket_mode = (unsigned)mode;
+		return -1;
+	}
 	case 'v': options_print_version(err); return 0;
 	case 'h': print_usage(err); return 0;
 	case 'm':

@@ -30,6 +30,8 @@ struct options {
 	bool foreground;         /* -d, -f */
 	long max_requests;       /* per worker before it is replaced; 0 = never */
 	const char *run_as;      /* --user user[:group] for the workers, NULL: stay root */
+	unsigned socket_mode;    /* --socket-mode, default 0777 as Cyrus */
+	const char *socket_group; /* --socket-group, NULL: leave it */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

@@ -47,6 +47,9 @@ check_match "pid file holds the master pid and a newline" '^[0-9]+$' "$master"
 check "pid file ends in a newline" "$(printf '%s\n' "$master" | od -c | tail -n2)" "$(od -c <"$run/saslauthd.pid" | tail -n2)"
 check "pid file mode" "600" "$(stat -c %a "$run/saslauthd.pid")"
 check "socket is a socket with mode 777" "socket 777" "$(stat -c '%F %a' "$run/mux" | sed 's/^socket.* /socket /')"
+if getent group sasl >/dev/null; then
+	check "a run directory we create is root:sasl 0710" "root:sasl 710" "$(stat -c '%U:%G %a' "$run")"
+fi
 check "accept lock file exists with mode 600" "600" "$(stat -c %a "$run/mux.accept")"
 check "pid lock file removed by the launcher" "absent" "$([[ -e $run/saslauthd.pid.lock ]] && echo present || echo absent)"
 check "answers at once after the launcher returned" '0: OK "Success."' "$(auth "$run" alice-pw)"
@@ -94,6 +97,16 @@ ours -a getpwent -m "$bad" -n 1 2>"$SCRATCH/bad.err" || rc=$?
 check "start with a non-socket at mux fails" 1 "$rc"
 check_match "launcher prints the reason" 'not a socket' "$(cat "$SCRATCH/bad.err")"
 check "the file at mux is untouched" precious "$(cat "$bad/mux")"
+
+# --socket-mode / --socket-group.
+if getent group sasl >/dev/null; then
+	start_ours "$SCRATCH/runm" -a getpwent -n 1 --socket-mode 0660 --socket-group sasl
+	check "--socket-mode and --socket-group applied to mux" "660 sasl" "$(stat -c '%a %G' "$SCRATCH/runm/mux")"
+	stop_pid "$DAEMON_PID"
+fi
+rc=0
+"$OURS_SASLAUTHD" -a getpwent -d -m "$SCRATCH/never" --socket-mode 999 >/dev/null 2>&1 || rc=$?
+check "--socket-mode with a non-octal value refused" 1 "$rc"
 
 # -n 0: one child per connection.
 use_nss_wrapper "$passwd" "$group"
