@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "saslauthd/stats.h"
 
 int64_t conn_now_ms(void)
 {
@@ -40,6 +41,7 @@ void conn_init(struct conn *c, int fd, int64_t now)
 
 static void log_dropped(const struct conn *c, const char *why)
 {
+	stats_count(STAT_DROPPED);
 	log_core(LOG_ERR, "read failure");
 	log_core(LOG_ERR, "read: %s%s", why, c->len > 0 ? " (after a partial request)" : "");
 }
@@ -93,8 +95,10 @@ enum conn_state conn_on_readable(struct conn *c, int64_t now)
 		return CONN_CLOSED;
 	}
 	if (eof) {
-		if (c->len > 0)
+		if (c->len > 0) {
+			stats_count(STAT_DROPPED);
 			log_core(LOG_ERR, "read failure: client closed the connection mid-request");
+		}
 		return CONN_CLOSED;
 	}
 	return CONN_WAITING;

@@ -20,6 +20,7 @@
 #include "common/strutil.h"
 #include "saslauthd/server.h"
 #include "saslauthd/service_manager.h"
+#include "saslauthd/stats.h"
 
 #define PID_FILE "saslauthd.pid"
 #define PID_LOCK_FILE "saslauthd.pid.lock"
@@ -391,6 +392,7 @@ static void shutdown_cleanup(struct daemon_state *d)
 		remove_file(PID_FILE, "pid file", opts);
 		close(d->pid_fd);
 	}
+	stats_remove();
 	if (opts->mech->cleanup != NULL)
 		opts->mech->cleanup();
 	log_core(LOG_INFO, "master exited: %ld", (long)d->master_pid);
@@ -433,6 +435,7 @@ int daemon_run(const struct options *opts)
 	}
 	if ((status = create_socket(&d)) != 0)
 		return status;
+	stats_create(opts->mech->name);
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 	report_ready(&d);
 	char status_line[256];

@@ -5,6 +5,7 @@
 #include "saslauthd/daemon.h"
 #include "saslauthd/options.h"
 #include "saslauthd/service_manager.h"
+#include "saslauthd/stats.h"
 
 int main(int argc, char **argv)
 {
@@ -15,6 +16,8 @@ int main(int argc, char **argv)
 	status = options_parse(&opts, argc, argv, stderr);
 	if (status >= 0)
 		return status;
+	if (opts.print_stats)
+		return stats_print(opts.run_dir, stdout);
 	/* Under systemd, syslog already reaches the journal; a stderr copy would double it. */
 	log_init("saslauthd", opts.verbose, !sm_stderr_is_journal());
 	return daemon_run(&opts);

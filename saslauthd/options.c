@@ -17,6 +17,7 @@
 #define OPT_USER 257
 #define OPT_SOCKET_MODE 258
 #define OPT_SOCKET_GROUP 259
+#define OPT_STATS 260
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -24,6 +25,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,6 +69,8 @@ static void print_usage(FILE *out)
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
 	        "  --socket-mode <octal>, --socket-group <group>\n"
 	        "                 Mode (default 0777, as Cyrus) and group of <run dir>/mux.\n"
+	        "  --stats        Print the counters of the daemon running in the -m\n"
+	        "                 directory (Prometheus text format) and exit.\n"
 	        "  -v             Display version information and available mechs\n"
 	        "  -V             Enable verbose logging\n"
 	        "  -h             Display this message.\n\n");
@@ -123,6 +127,7 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		return -1;
 	case OPT_USER: opts->run_as = arg; return -1;
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
+	case OPT_STATS: opts->print_stats = true; return -1;
 	case OPT_SOCKET_MODE: {
 		char *end = NULL;
 		unsigned long mode = strtoul(arg, &end, 8);
@@ -185,6 +190,8 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 		if (status >= 0)
 			return status;
 	}
+	if (opts->print_stats)
+		return -1; /* needs only -m */
 	if (opts->mech_name == NULL) {
 		log_core(LOG_ERR, "no authentication mechanism specified");
 		print_usage(err);

@@ -32,6 +32,7 @@ struct options {
 	const char *run_as;      /* --user user[:group] for the workers, NULL: stay root */
 	unsigned socket_mode;    /* --socket-mode, default 0777 as Cyrus */
 	const char *socket_group; /* --socket-group, NULL: leave it */
+	bool print_stats;        /* --stats: print the running daemon's counters and exit */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

@@ -2,14 +2,23 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
+#include "saslauthd/stats.h"
 
 /* login@realm with both at their maximum. */
 #define COMBINED_LOGIN_MAX (2 * PROTOCOL_FIELD_MAX + 2)
 #define ESCAPED_MAX (4 * PROTOCOL_FIELD_MAX + 1)
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct escaped_request {
 	char user[4 * COMBINED_LOGIN_MAX + 1];
@@ -61,6 +70,7 @@ static bool empty_field_reply(const struct request *req, char *reply, size_t rep
 	if (what == NULL)
 		return false;
 	/* The empty-password check also stops LDAP "unauthenticated bind" successes. */
+	stats_count(STAT_REFUSED);
 	log_core(LOG_ERR, "NULL %s received", what);
 	str_format(reply, replysz, "NO NULL %s received", what);
 	return true;
@@ -86,7 +96,11 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		mreq.login = login;
 	}
 	memset(&result, 0, sizeof(result));
+	int64_t started = monotonic_us();
 	policy->mech->auth(&mreq, &result);
+	enum verdict counted = strncmp(result.reply, "OK", 2) == 0 ? VERDICT_OK
+	                       : result.verdict == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_NO;
+	stats_record(counted, monotonic_us() - started);
 
 	if (strncmp(result.reply, "OK", 2) == 0) {
 		log_outcome(policy, req, &mreq, true, "");
@@ -112,6 +126,7 @@ void request_refuse(enum parse_status status, enum request_field field, char *re
 {
 	const char *name = protocol_field_name(field);
 
+	stats_count(STAT_REFUSED);
 	if (status == PARSE_TOO_LONG) {
 		/* Cyrus's log text, with our limit; Cyrus's reply was a bare "NO ". */
 		log_core(LOG_ERR, "%s exceeded MAX_REQ_LEN: %d", name, PROTOCOL_FIELD_MAX);

@@ -15,6 +15,7 @@
 #include "common/protocol.h"
 #include "saslauthd/connection.h"
 #include "saslauthd/service_manager.h"
+#include "saslauthd/stats.h"
 #include "saslauthd/worker.h"
 
 int64_t server_now_ms(void)
@@ -70,11 +71,14 @@ static void spawn_worker(struct master *m, struct worker_slot *slot)
 	}
 	slot->pid = pid;
 	slot->started_ms = server_now_ms();
+	stats_count(STAT_WORKER_START);
 	log_debug("forked child: %d", (int)pid);
 }
 
 static void note_exit(pid_t pid, int status)
 {
+	if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
+		stats_count(STAT_WORKER_DIED);
 	if (WIFSIGNALED(status))
 		log_core(LOG_ERR, "child %d killed by signal %d (%s)", (int)pid, WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));

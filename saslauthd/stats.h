@@ -1,0 +1,38 @@
+/* Counters shared by all workers: a small file-backed shared mapping in the run
+ * directory (saslauthd.stats), written with atomic adds, read by `saslauthd --stats`. */
+#ifndef SASLAUTHD_STATS_H
+#define SASLAUTHD_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mechanisms/mechanism.h"
+
+#define STATS_FILE "saslauthd.stats"
+
+enum stats_counter {
+	STAT_OK,           /* verdicts */
+	STAT_NO,
+	STAT_FAIL,         /* back-end could not decide */
+	STAT_REFUSED,      /* protocol-level refusals: empty, too long, NUL */
+	STAT_DROPPED,      /* clients dropped without an answer: timeout, EOF */
+	STAT_WORKER_DIED,  /* workers killed by a signal or failing */
+	STAT_WORKER_START, /* workers forked (replacements included) */
+	STAT_COUNTER_COUNT
+};
+
+/* Create the mapping in the current directory (the run directory), before forking. */
+bool stats_create(const char *mech_name);
+/* Remove the file at shutdown. */
+void stats_remove(void);
+
+void stats_count(enum stats_counter c);
+/* A decided request: its verdict and how long the mechanism took. */
+void stats_record(enum verdict v, int64_t micros);
+
+/* `saslauthd --stats`: print the counters of the daemon using run_dir in Prometheus
+ * text format. Returns the exit status. */
+int stats_print(const char *run_dir, FILE *out);
+
+#endif
