@@ -51,6 +51,10 @@ struct mechanism {
 	int (*reload)(const struct mech_settings *settings, char *err, size_t errsz);
 	/* Before a worker or the master exits. Optional. */
 	void (*cleanup)(void);
+	/* saslauthd --check, after a successful init: try the back-end once (bind to the
+	 * directory, read the IMAP greeting, open the database...) and describe what was
+	 * found in report. 0 when usable. Optional. */
+	int (*check)(const struct mech_settings *settings, char *report, size_t reportsz);
 };
 
 /* The compiled-in mechanisms, in Cyrus's -v order, NULL-terminated. */

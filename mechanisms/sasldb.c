@@ -126,6 +126,37 @@ static int sasldb_reload(const struct mech_settings *settings, char *err, size_t
 	return sasldb_init(settings, err, errsz);
 }
 
+static bool count_password(const char *user, const char *realm, const char *property, void *ctx)
+{
+	(void)user;
+	(void)realm;
+	if (strcmp(property, SASLDB_PASSWORD_PROPERTY) == 0)
+		(*(long *)ctx)++;
+	return true;
+}
+
+static int sasldb_check(const struct mech_settings *settings, char *report, size_t reportsz)
+{
+	char why[512];
+	long users = 0;
+
+	(void)settings;
+	if (!current_db(why, sizeof(why))) {
+		str_format(report, reportsz, "%s", why);
+		return -1;
+	}
+	enum sasldb_status st = sasldb_foreach(sasldb_state.db, count_password, &users);
+	if (st != SASLDB_OK) {
+		str_format(report, reportsz, "%s: %s", sasldb_state.path, sasldb_error(sasldb_state.db));
+		close_db();
+		return -1;
+	}
+	str_format(report, reportsz, "%s: readable, %ld users with a password", sasldb_state.path,
+	           users);
+	close_db();
+	return 0;
+}
+
 static void sasldb_cleanup(void)
 {
 	close_db();
@@ -137,4 +168,5 @@ const struct mechanism mech_sasldb = {
 	.auth = sasldb_auth,
 	.reload = sasldb_reload,
 	.cleanup = sasldb_cleanup,
+	.check = sasldb_check,
 };

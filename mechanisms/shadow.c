@@ -2,7 +2,10 @@
 #include "mechanisms/mechanism.h"
 #include "mechanisms/unix_account.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/passwd_hash.h"
 
@@ -55,8 +58,28 @@ static void shadow_auth(const struct mech_request *req, struct mech_result *resu
 	unix_account_release(&acct);
 }
 
+/* The shadow database must be readable (root, or group shadow with --user and a
+ * verifier). Opening it tells more than a lookup of a user we may not know. */
+static int shadow_check(const struct mech_settings *settings, char *report, size_t reportsz)
+{
+	(void)settings;
+	errno = 0;
+	setspent();
+	struct spwd *sp = getspent();
+	int err = errno;
+	endspent();
+	if (sp == NULL && err != 0) {
+		snprintf(report, reportsz, "cannot read the shadow database: %s", strerror(err));
+		return -1;
+	}
+	snprintf(report, reportsz, "shadow database readable%s",
+	         geteuid() == 0 ? "" : " (not running as root)");
+	return 0;
+}
+
 const struct mechanism mech_shadow = {
 	.name = "shadow",
 	.needs_root = true,
 	.auth = shadow_auth,
+	.check = shadow_check,
 };

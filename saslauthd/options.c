@@ -18,6 +18,7 @@
 #define OPT_SOCKET_MODE 258
 #define OPT_SOCKET_GROUP 259
 #define OPT_STATS 260
+#define OPT_CHECK 261
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -26,6 +27,7 @@ static const struct option long_options[] = {
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,6 +71,8 @@ static void print_usage(FILE *out)
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
 	        "  --socket-mode <octal>, --socket-group <group>\n"
 	        "                 Mode (default 0777, as Cyrus) and group of <run dir>/mux.\n"
+	        "  --check        Check the command line and the mechanism's configuration,\n"
+	        "                 try the back-end once, print a report and exit (0: usable).\n"
 	        "  --stats        Print the counters of the daemon running in the -m\n"
 	        "                 directory (Prometheus text format) and exit.\n"
 	        "  -v             Display version information and available mechs\n"
@@ -128,6 +132,7 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 	case OPT_USER: opts->run_as = arg; return -1;
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
 	case OPT_STATS: opts->print_stats = true; return -1;
+	case OPT_CHECK: opts->check_only = true; return -1;
 	case OPT_SOCKET_MODE: {
 		char *end = NULL;
 		unsigned long mode = strtoul(arg, &end, 8);

@@ -33,6 +33,7 @@ struct options {
 	unsigned socket_mode;    /* --socket-mode, default 0777 as Cyrus */
 	const char *socket_group; /* --socket-group, NULL: leave it */
 	bool print_stats;        /* --stats: print the running daemon's counters and exit */
+	bool check_only;         /* --check: validate and probe the back-end, then exit */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status
