@@ -51,7 +51,7 @@ new_ticket_files() { comm -13 <(printf '%s\n' "$TICKETS_BEFORE") <(ticket_files)
 
 # run_dir_extras <dir>: files in a run directory other than the daemon's own.
 run_dir_extras() {
-	find "$1" -mindepth 1 ! -name mux ! -name mux.accept ! -name saslauthd.pid ! -name 'saslauthd.pid.lock' \
+	find "$1" -mindepth 1 ! -name mux ! -name mux.accept ! -name saslauthd.pid ! -name 'saslauthd.pid.lock' ! -name saslauthd.stats \
 		-printf '%P ' 2>/dev/null || true
 }
 
