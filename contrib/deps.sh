@@ -8,7 +8,8 @@ BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpa
 # Test peers and tools: Cyrus's own sasl2-bin for interoperability and differential
 # tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
-	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd)
+	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd
+	postfix swaks libsasl2-modules)
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
