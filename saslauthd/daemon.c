@@ -363,9 +363,6 @@ static void log_settings(const struct options *opts)
 	log_debug("mech_option: %s", opts->mech_option != NULL ? opts->mech_option : "NULL");
 	log_debug("run_path   : %s", opts->run_dir);
 	log_debug("auth_mech  : %s", opts->mech->name);
-	if (opts->cache)
-		log_core(LOG_NOTICE, "credential cache (-c) is not available in this version; "
-		                     "requests are not cached");
 }
 
 static void remove_file(const char *name, const char *what, const struct options *opts)
@@ -437,6 +434,10 @@ int daemon_run(const struct options *opts)
 		return status;
 	stats_create(opts->mech->name);
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
+	/* After detaching: init scripts should not show it between their own words. */
+	if (opts->cache)
+		log_core(LOG_NOTICE, "credential cache (-c) is not available in this version; "
+		                     "requests are not cached");
 	report_ready(&d);
 	char status_line[256];
 	snprintf(status_line, sizeof(status_line), "mechanism %s, %d workers", opts->mech->name,
