@@ -395,9 +395,13 @@ static bool set_options(CURL *h, const struct httpform_conf *c, struct curl_slis
 	SET(CURLOPT_CONNECTTIMEOUT_MS, HTTPFORM_CONNECT_TIMEOUT_MS);
 	SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	SET(CURLOPT_HTTPHEADER, hdrs);
-	SET(CURLOPT_POST, 1L);
-	SET(CURLOPT_POSTFIELDS, body);
-	SET(CURLOPT_POSTFIELDSIZE, (long)bodylen);
+	if (body != NULL) {
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDS, body);
+		SET(CURLOPT_POSTFIELDSIZE, (long)bodylen);
+	} else {
+		SET(CURLOPT_NOBODY, 1L); /* HEAD */
+	}
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -433,37 +437,58 @@ static void classify(const struct http_reply *r, long code, struct mech_result *
 	mech_result_set(result, VERDICT_FAIL, REPLY_UNEXPECTED, NULL);
 }
 
+/* One request to the configured URL: a POST of body, or a HEAD when body is NULL.
+ * Returns curl's code, CURLE_OK also when we stopped reading a body after the status;
+ * *code is the status (0 when none). *setup_failed when curl could not be set up. */
+static CURLcode transfer(const struct httpform_conf *c, const char *body, size_t bodylen,
+                         struct http_reply *r, long *code, char errbuf[CURL_ERROR_SIZE],
+                         bool *setup_failed)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = request_headers();
+	CURLcode rc = CURLE_FAILED_INIT;
+
+	memset(r, 0, sizeof(*r));
+	errbuf[0] = '\0';
+	*code = 0;
+	*setup_failed = h == NULL || hdrs == NULL || !set_options(h, c, hdrs, body, bodylen, r, errbuf);
+	if (*setup_failed)
+		goto out;
+	rc = curl_easy_perform(h);
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code) != CURLE_OK)
+		*code = 0;
+	/* A body we stopped reading is not a failure once the status is known. */
+	if (rc == CURLE_WRITE_ERROR && r->have_status && *code > 0)
+		rc = CURLE_OK;
+out:
+	curl_slist_free_all(hdrs);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	return rc;
+}
+
 static void perform(const struct httpform_conf *c, const char *body, size_t bodylen,
                     struct mech_result *result)
 {
 	struct http_reply r;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs = request_headers();
+	char errbuf[CURL_ERROR_SIZE];
+	long code;
+	bool setup_failed;
+	CURLcode rc = transfer(c, body, bodylen, &r, &code, errbuf, &setup_failed);
 
-	memset(&r, 0, sizeof(r));
-	if (h == NULL || hdrs == NULL || !set_options(h, c, hdrs, body, bodylen, &r, errbuf)) {
+	if (setup_failed) {
 		log_mech(LOG_ERR, "auth_httpform: cannot set up the request");
 		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, NULL);
-		goto out;
+		return;
 	}
-	CURLcode rc = curl_easy_perform(h);
-	long code = 0;
-	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
-		code = 0;
-	/* A body we stopped reading is not a failure once the status is known. */
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && r.have_status && code > 0)) {
+	if (rc == CURLE_OK) {
 		classify(&r, code, result);
-		goto out;
+		return;
 	}
 	log_mech(LOG_WARNING, "auth_httpform: %s: %s", c->url,
 	         errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 	mech_result_set(result, VERDICT_FAIL, contact_error(rc) ? REPLY_NO_CONTACT : REPLY_UNEXPECTED,
 	                NULL);
-out:
-	curl_slist_free_all(hdrs);
-	if (h != NULL)
-		curl_easy_cleanup(h);
 }
 
 static void httpform_auth(const struct mech_request *req, struct mech_result *result)
@@ -490,10 +515,39 @@ static void httpform_auth(const struct mech_request *req, struct mech_result *re
 	free(body);
 }
 
+/* saslauthd --check: a HEAD of the configured URL, no credentials; any HTTP status
+ * means the server is reachable (a form endpoint may well refuse HEAD). */
+static int httpform_check(const struct mech_settings *settings, char *report, size_t reportsz)
+{
+	const struct httpform_conf *c = &httpform_state;
+	struct http_reply r;
+	char errbuf[CURL_ERROR_SIZE];
+	char phrase[HTTPFORM_STATUS_LINE_MAX];
+	long code;
+	bool setup_failed;
+
+	(void)settings;
+	CURLcode rc = transfer(c, NULL, 0, &r, &code, errbuf, &setup_failed);
+	if (setup_failed) {
+		str_format(report, reportsz, "%s: cannot set up the request", c->url);
+		return -1;
+	}
+	if (rc != CURLE_OK || code <= 0) {
+		str_format(report, reportsz, "%s: %s", c->url,
+		           errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	httpform_reason_phrase(r.status_line, phrase, sizeof(phrase));
+	str_format(report, reportsz, "%s: reachable, HEAD answered %ld%s%s", c->url, code,
+	           phrase[0] != '\0' ? " " : "", phrase);
+	return 0;
+}
+
 const struct mechanism mech_httpform = {
 	.name = "httpform",
 	.init = httpform_init,
 	.auth = httpform_auth,
 	.reload = httpform_init,
 	.cleanup = httpform_cleanup,
+	.check = httpform_check,
 };

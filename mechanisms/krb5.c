@@ -662,57 +662,126 @@ static void krb5_auth(const struct mech_request *req, struct mech_result *result
 
 /* ------------------------------------------------------------------ life cycle */
 
-/* At start-up and reload: say which verification key will be needed, and warn (the
- * daemon still starts, as Cyrus's does) when the keytab does not have it. Uses a
- * short-lived context, freed before the workers are forked. */
-static void preflight(void)
+/* Where the verification key was looked for, and what was found. */
+struct keytab_probe {
+	char principal[PRINCIPAL_MAX]; /* the verification principal, "?" when unknown */
+	char realm[PRINCIPAL_MAX];     /* its realm (the default realm for a referral realm) */
+	char ktname[1024];
+	const char *step;              /* the library call that failed; NULL when the key is there */
+	krb5_error_code rc;
+	char msg[LIBMSG_MAX];          /* the library's text for rc */
+};
+
+/* Look the verification principal's key up in the keytab (short-lived context). False
+ * with step/rc/msg filled when it is not there or cannot be looked for. */
+static bool probe_keytab(struct keytab_probe *p)
 {
 	krb5_context ctx = NULL;
 	krb5_principal server = NULL;
 	krb5_keytab kt = NULL;
 	krb5_keytab_entry entry;
 	char *name = NULL;
-	char msg[LIBMSG_MAX];
-	char ktname[1024] = "";
-	krb5_error_code rc;
 
-	if ((rc = krb5_init_context(&ctx)) != 0) {
-		log_lib_error(LOG_WARNING, NULL, rc, "krb5_init_context", msg, sizeof(msg));
-		return;
+	memset(p, 0, sizeof(*p));
+	str_copy(p->principal, sizeof(p->principal), "?");
+	str_copy(p->ktname, sizeof(p->ktname), "?");
+	p->step = "krb5_init_context";
+	if ((p->rc = krb5_init_context(&ctx)) != 0) {
+		lib_message(NULL, p->rc, p->msg, sizeof(p->msg));
+		return false;
 	}
-	if ((rc = server_principal(ctx, &server)) != 0) {
-		log_lib_error(LOG_WARNING, ctx, rc, "krb5_sname_to_principal", msg, sizeof(msg));
+	p->step = "krb5_sname_to_principal";
+	if ((p->rc = server_principal(ctx, &server)) != 0)
 		goto out;
-	}
-	if (krb5_unparse_name(ctx, server, &name) != 0)
-		name = NULL;
-	rc = settings.keytab != NULL ? krb5_kt_resolve(ctx, settings.keytab, &kt)
-	                             : krb5_kt_default(ctx, &kt);
-	if (rc != 0) {
-		log_lib_error(LOG_WARNING, ctx, rc, "krb5_kt_resolve", msg, sizeof(msg));
+	if (krb5_unparse_name(ctx, server, &name) == 0)
+		str_copy(p->principal, sizeof(p->principal), name);
+	const krb5_data *realm = krb5_princ_realm(ctx, server);
+	char *def = NULL;
+	if (!krb5_is_referral_realm(realm))
+		str_format(p->realm, sizeof(p->realm), "%.*s", (int)realm->length, realm->data);
+	else if (krb5_get_default_realm(ctx, &def) == 0)
+		str_copy(p->realm, sizeof(p->realm), def);
+	krb5_free_default_realm(ctx, def);
+	p->step = "krb5_kt_resolve";
+	p->rc = settings.keytab != NULL ? krb5_kt_resolve(ctx, settings.keytab, &kt)
+	                                : krb5_kt_default(ctx, &kt);
+	if (p->rc != 0)
 		goto out;
-	}
-	if (krb5_kt_get_name(ctx, kt, ktname, sizeof(ktname)) != 0)
-		str_copy(ktname, sizeof(ktname), "?");
-	rc = krb5_kt_get_entry(ctx, kt, server, 0, 0, &entry);
-	if (rc == 0) {
+	if (krb5_kt_get_name(ctx, kt, p->ktname, sizeof(p->ktname)) != 0)
+		str_copy(p->ktname, sizeof(p->ktname), "?");
+	p->step = "krb5_kt_get_entry";
+	p->rc = krb5_kt_get_entry(ctx, kt, server, 0, 0, &entry);
+	if (p->rc == 0) {
 		krb5_free_keytab_entry_contents(ctx, &entry);
-		log_debug("auth_krb5: verifying tickets with %s from %s", name != NULL ? name : "?",
-		          ktname);
-	} else {
-		lib_message(ctx, rc, msg, sizeof(msg));
-		log_core(LOG_WARNING,
-		         "auth_krb5: no key for %s in %s (%s); every login will fail with "
-		         "\"krb5_verify_init_creds failed\" until it is added",
-		         name != NULL ? name : "the verification principal", ktname, msg);
+		p->step = NULL;
 	}
 out:
+	if (p->rc != 0)
+		lib_message(ctx, p->rc, p->msg, sizeof(p->msg));
 	if (kt != NULL)
 		krb5_kt_close(ctx, kt);
 	krb5_free_unparsed_name(ctx, name);
 	if (server != NULL)
 		krb5_free_principal(ctx, server);
 	krb5_free_context(ctx);
+	return p->step == NULL;
+}
+
+/* At start-up and reload: say which verification key will be needed, and warn (the
+ * daemon still starts, as Cyrus's does) when the keytab does not have it. Uses a
+ * short-lived context, freed before the workers are forked. */
+static void preflight(void)
+{
+	struct keytab_probe p;
+
+	if (probe_keytab(&p))
+		log_debug("auth_krb5: verifying tickets with %s from %s", p.principal, p.ktname);
+	else if (strcmp(p.step, "krb5_kt_get_entry") == 0)
+		log_core(LOG_WARNING,
+		         "auth_krb5: no key for %s in %s (%s); every login will fail with "
+		         "\"krb5_verify_init_creds failed\" until it is added",
+		         p.principal, p.ktname, p.msg);
+	else
+		log_mech(LOG_WARNING, "auth_krb5: %s: %s (%ld)", p.step, p.msg, (long)p.rc);
+}
+
+/* saslauthd --check: the verification key in the keytab, then one AS exchange for a
+ * principal that cannot exist in the verification principal's realm, through the same
+ * bounded child process as a login. "Client not found" proves the KDC answers. */
+static int krb5_mech_check(const struct mech_settings *ms, char *report, size_t reportsz)
+{
+	struct keytab_probe p;
+	struct mech_result result;
+	char login[96];
+	int status = 0;
+
+	(void)ms;
+	if (probe_keytab(&p)) {
+		str_format(report, reportsz, "key for %s in %s: ok", p.principal, p.ktname);
+	} else {
+		if (strcmp(p.step, "krb5_kt_get_entry") == 0)
+			str_format(report, reportsz, "no key for %s in %s: %s", p.principal, p.ktname, p.msg);
+		else
+			str_format(report, reportsz, "keytab for %s: %s: %s", p.principal, p.step, p.msg);
+		status = -1;
+	}
+	if (p.realm[0] == '\0')
+		return -1; /* no realm to ask for: already reported */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	str_format(login, sizeof(login), "saslauthd-check-%ld-%ld", (long)getpid(), (long)now.tv_nsec);
+	/* Not a secret: the principal does not exist, the KDC refuses before any key is used. */
+	struct mech_request req = { .login = login, .password = "no-such-principal", .service = "",
+	                            .realm = p.realm, .client_addr = "" };
+	krb5_auth(&req, &result);
+	size_t len = strlen(report);
+	if (result.verdict == VERDICT_FAIL) {
+		snprintf(report + len, reportsz - len, "; KDC for %s: %s", p.realm, result.reason);
+		return -1;
+	}
+	snprintf(report + len, reportsz - len, "; KDC for %s answers (%s)", p.realm,
+	         result.verdict == VERDICT_NO ? result.reason : "probe principal accepted?!");
+	return status;
 }
 
 static int krb5_mech_init(const struct mech_settings *ms, char *err, size_t errsz)
@@ -747,4 +816,5 @@ const struct mechanism mech_kerberos5 = {
 	.auth = krb5_auth,
 	.reload = krb5_mech_reload,
 	.cleanup = krb5_mech_cleanup,
+	.check = krb5_mech_check,
 };

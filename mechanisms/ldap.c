@@ -475,6 +475,110 @@ static void ldap_worker_init(void)
 	ldap_state.usr.ld = NULL;
 }
 
+/* ---------------------------------------------------------------- saslauthd --check */
+
+struct check_trace {
+	const struct ldap_settings *s;
+	const char *identity; /* what the bind is, as the report says it */
+	char tried[MECH_REASON_MAX * 3];
+};
+
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= bufsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, bufsz - len, fmt, ap);
+	va_end(ap);
+}
+
+static void check_note(void *ctx, const struct lconn_attempt *a)
+{
+	struct check_trace *t = ctx;
+	const char *sep = t->tried[0] != '\0' ? "; " : "";
+
+	if (a->bind_rc < 0) /* not reached: the detail names the server */
+		append(t->tried, sizeof(t->tried), "%s%s", sep, a->detail);
+	else
+		append(t->tried, sizeof(t->tried), "%s%s: %s%s: %s", sep, a->uri,
+		       t->s->start_tls ? "StartTLS, " : "", t->identity,
+		       a->bind_rc == LDAP_SUCCESS ? "ok" : ldap_err2string(a->bind_rc));
+}
+
+/* The connection a request opens first: the service one for bind and custom (and for
+ * fastbind's group checks when there is a service identity), else an anonymous one. */
+static enum lconn_identity check_identity(const struct ldap_settings *s, char *what, size_t whatsz)
+{
+	if (s->auth_method == LDAPC_AUTH_FASTBIND &&
+	    !(group_configured(s) && has_service_identity(s))) {
+		str_copy(what, whatsz, "anonymous bind (fastbind binds as each user)");
+		return LCONN_ANONYMOUS;
+	}
+	if (s->use_sasl)
+		str_format(what, whatsz, "service SASL bind (%s)%s%s",
+		           s->mech[0] != '\0' ? s->mech : "default mechanism",
+		           s->sasl_id[0] != '\0' ? " as " : "", s->sasl_id);
+	else if (s->bind_dn[0] != '\0')
+		str_format(what, whatsz, "service bind as %s", s->bind_dn);
+	else
+		str_copy(what, whatsz, "anonymous service bind (no ldap_bind_dn)");
+	return LCONN_SERVICE;
+}
+
+/* Without a service identity the bind proves little: read the root DSE as well. */
+static int check_root_dse(struct lconn *c, struct timespec deadline, char *out, size_t outsz)
+{
+	char *attrs[] = { (char *)"namingContexts", NULL };
+	LDAPMessage *res = NULL;
+	int rc = lconn_search(c, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, deadline, &res);
+
+	ldap_msgfree(res);
+	append(out, outsz, ", root DSE read: %s", rc == LDAP_SUCCESS ? "ok" : ldap_err2string(rc));
+	return lconn_transport_error(rc) ? -1 : 0;
+}
+
+/* saslauthd --check: open the connection a request would open, through the same
+ * fail-over, TLS and bind code, once; report every server tried. No user is looked up. */
+static int ldap_check(const struct mech_settings *settings, char *report, size_t reportsz)
+{
+	struct check_trace t;
+	struct lconn c;
+	const struct ldap_settings *s = &ldap_state.settings;
+	char what[LDAPC_DN_MAX + 64];
+	char err[WHY_MAX];
+	struct timespec deadline = lconn_deadline(s->timeout);
+	int status = -1;
+
+	(void)settings;
+	memset(&t, 0, sizeof(t));
+	memset(&c, 0, sizeof(c));
+	t.s = s;
+	t.identity = what;
+	enum lconn_identity who = check_identity(s, what, sizeof(what));
+	switch (lconn_open_traced(&c, s, NULL, who, deadline, err, sizeof(err), check_note, &t)) {
+	case LCONN_OPEN_OK:
+		status = 0;
+		if (who == LCONN_ANONYMOUS || (!s->use_sasl && s->bind_dn[0] == '\0'))
+			status = check_root_dse(&c, deadline, t.tried, sizeof(t.tried));
+		str_format(report, reportsz, "%s", t.tried);
+		break;
+	case LCONN_OPEN_REFUSED:
+		str_format(report, reportsz, "%s", t.tried);
+		break;
+	case LCONN_OPEN_DOWN:
+		str_format(report, reportsz, "no LDAP server usable: %s", t.tried[0] != '\0' ? t.tried : err);
+		break;
+	}
+	lconn_close(&c);
+	return status;
+}
+
 static void ldap_cleanup(void)
 {
 	drop_connections();
@@ -488,4 +592,5 @@ const struct mechanism mech_ldap = {
 	.auth = ldap_auth,
 	.reload = ldap_reload,
 	.cleanup = ldap_cleanup,
+	.check = ldap_check,
 };

@@ -350,10 +350,12 @@ static int connect_transport(struct lconn *c, const struct ldap_settings *s, str
 
 static enum lconn_open_result try_server(struct lconn *c, const struct ldap_settings *s,
                                          const char *uri, enum lconn_identity who,
-                                         struct timespec t, char *err, size_t errsz)
+                                         struct timespec t, int *bind_rc, char *err,
+                                         size_t errsz)
 {
 	long budget = ms_left(t);
 
+	*bind_rc = -1;
 	if (budget <= 0) {
 		str_format(err, errsz, "%s: timed out", uri);
 		return LCONN_OPEN_DOWN;
@@ -371,6 +373,7 @@ static enum lconn_open_result try_server(struct lconn *c, const struct ldap_sett
 	rc = connect_transport(c, s, t, err, errsz);
 	if (rc == LDAP_SUCCESS) {
 		rc = bind_as(c, s, who, t);
+		*bind_rc = rc;
 		/* Any answer to an anonymous bind proves the server is alive. */
 		if (rc == LDAP_SUCCESS || (who == LCONN_ANONYMOUS && !lconn_transport_error(rc)))
 			return LCONN_OPEN_OK;
@@ -399,6 +402,14 @@ enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s
                                   const char *prefer_uri, enum lconn_identity who,
                                   struct timespec deadline, char *err, size_t errsz)
 {
+	return lconn_open_traced(c, s, prefer_uri, who, deadline, err, errsz, NULL, NULL);
+}
+
+enum lconn_open_result lconn_open_traced(struct lconn *c, const struct ldap_settings *s,
+                                         const char *prefer_uri, enum lconn_identity who,
+                                         struct timespec deadline, char *err, size_t errsz,
+                                         lconn_trace_fn trace, void *trace_ctx)
+{
 	char list[LDAPC_URI_MAX];
 	char prefer[LDAPC_URI_MAX] = "";
 	char *uris[MAX_SERVERS];
@@ -421,7 +432,13 @@ enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s
 			t.tv_sec++;
 			t.tv_nsec -= NS_PER_MS * MS_PER_S;
 		}
-		r = try_server(c, s, uris[i], who, t, err, errsz);
+		int bind_rc;
+		r = try_server(c, s, uris[i], who, t, &bind_rc, err, errsz);
+		if (trace != NULL) {
+			struct lconn_attempt a = { .uri = uris[i], .result = r, .bind_rc = bind_rc,
+			                           .detail = r == LCONN_OPEN_OK ? "" : err };
+			trace(trace_ctx, &a);
+		}
 		if (r != LCONN_OPEN_DOWN)
 			return r;
 	}

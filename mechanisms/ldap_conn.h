@@ -39,6 +39,21 @@ struct timespec lconn_deadline(int seconds);
 enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s,
                                   const char *prefer_uri, enum lconn_identity who,
                                   struct timespec deadline, char *err, size_t errsz);
+
+/* What one server did during lconn_open_traced (saslauthd --check reports it). */
+struct lconn_attempt {
+	const char *uri;
+	enum lconn_open_result result;
+	int bind_rc;        /* result of the bind; -1 when the bind was not reached */
+	const char *detail; /* why a server that was not reached or refused failed, else "" */
+};
+typedef void (*lconn_trace_fn)(void *ctx, const struct lconn_attempt *attempt);
+
+/* lconn_open, telling trace about every server tried, in order. */
+enum lconn_open_result lconn_open_traced(struct lconn *c, const struct ldap_settings *s,
+                                         const char *prefer_uri, enum lconn_identity who,
+                                         struct timespec deadline, char *err, size_t errsz,
+                                         lconn_trace_fn trace, void *trace_ctx);
 void lconn_close(struct lconn *c);
 bool lconn_usable(const struct lconn *c);
 

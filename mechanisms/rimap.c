@@ -539,6 +539,7 @@ struct imap_conn {
 	size_t inlen;    /* bytes in in[] */
 	size_t consumed; /* bytes of in[] already handed out as lines */
 	char why[256];   /* last failure, for the log */
+	char note[384];  /* the greeting, or where the session failed (saslauthd --check) */
 };
 
 static long long now_ms(void)
@@ -616,6 +617,7 @@ static bool conn_open(struct imap_conn *c)
 		if (rc != 0) {
 			log_mech(LOG_WARNING, "auth_rimap: getaddrinfo %s/%s: %s", s->host, s->port,
 			         gai_strerror(rc));
+			str_format(c->note, sizeof(c->note), "getaddrinfo: %s", gai_strerror(rc));
 			return false;
 		}
 		list = fresh;
@@ -624,9 +626,11 @@ static bool conn_open(struct imap_conn *c)
 		char why[128];
 		addr_text(ai, c->peer, sizeof(c->peer));
 		c->fd = connect_one(ai, why, sizeof(why));
-		if (c->fd < 0)
+		if (c->fd < 0) {
 			log_mech(LOG_WARNING, "auth_rimap: connect %s[%s]/%s: %s", s->host, c->peer,
 			         s->port, why);
+			str_format(c->note, sizeof(c->note), "connect %s: %s", c->peer, why);
+		}
 	}
 	if (fresh != NULL)
 		freeaddrinfo(fresh);
@@ -872,22 +876,39 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Append a server's line to the note, control bytes shown as '?'. */
+static void note_text(struct imap_conn *c, const char *line)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	size_t len = strlen(c->note);
+
+	for (; *p != '\0' && len + 1 < sizeof(c->note); p++)
+		c->note[len++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+	c->note[len] = '\0';
+}
+
 /* Greeting: "* OK" goes on; "* NO"/"* BYE" unavailable; anything else unexpected. */
 static enum outcome read_greeting(struct imap_conn *c, bool *literal_plus)
 {
 	char *line = NULL;
+	char esc[RIMAP_LOG_VALUE_MAX];
 	enum io_status st = conn_read_line(c, &line);
 
 	if (st != IO_OK) {
 		log_server_problem(c, "reading greeting", st);
+		str_format(c->note, sizeof(c->note), "reading greeting: %s%s%s", io_text(st),
+		           st == IO_ERROR ? ": " : "", st == IO_ERROR ? c->why : "");
 		/* Cyrus: a read error or overflow is a synchronisation error; EOF and timeout
 		 * leave nothing that starts with "* OK". */
 		return st == IO_ERROR || st == IO_TOOLONG ? OUT_SYNC : OUT_UNEXPECTED;
 	}
+	bool ok = starts_with(line, "* OK");
+	str_format(c->note, sizeof(c->note), "%sgreeting ",
+	           ok || starts_with(line, "* NO") || starts_with(line, "* BYE") ? "" : "unexpected ");
+	note_text(c, line);
 	if (starts_with(line, "* NO") || starts_with(line, "* BYE"))
 		return OUT_UNAVAILABLE;
-	if (!starts_with(line, "* OK")) {
-		char esc[RIMAP_LOG_VALUE_MAX];
+	if (!ok) {
 		log_mech(LOG_WARNING, "auth_rimap: unexpected greeting: %s",
 		         log_escape(line, esc, sizeof(esc)));
 		return OUT_UNEXPECTED;
@@ -930,12 +951,15 @@ static enum outcome starttls(struct imap_conn *c)
 		st = read_response(c, false, &line);
 	if (st != IO_OK) {
 		log_server_problem(c, "STARTTLS", st);
+		str_format(c->note, sizeof(c->note), "STARTTLS: %s", io_text(st));
 		return OUT_UNEXPECTED;
 	}
 	if (!starts_with(line, RIMAP_TAG " OK")) {
 		char esc[RIMAP_LOG_VALUE_MAX];
 		log_mech(LOG_WARNING, "auth_rimap: %s refused STARTTLS: %s", c->target->server.host,
 		         log_escape(line, esc, sizeof(esc)));
+		str_copy(c->note, sizeof(c->note), "STARTTLS refused: ");
+		note_text(c, line);
 		return OUT_UNEXPECTED;
 	}
 	/* Bytes after the OK were sent in clear before the handshake: a man in the middle
@@ -943,12 +967,14 @@ static enum outcome starttls(struct imap_conn *c)
 	if (c->inlen != c->consumed) {
 		log_mech(LOG_WARNING, "auth_rimap: %s sent data after STARTTLS OK; refusing",
 		         c->target->server.host);
+		str_copy(c->note, sizeof(c->note), "data after STARTTLS OK (refused)");
 		return OUT_UNEXPECTED;
 	}
 	c->inlen = c->consumed = 0;
 	if (!conn_start_tls(c)) {
 		log_mech(LOG_WARNING, "auth_rimap: TLS with %s[%s]/%s failed: %s", c->target->server.host,
 		         c->peer, c->target->server.port, c->why);
+		str_format(c->note, sizeof(c->note), "TLS after STARTTLS: %s", c->why);
 		return OUT_NO_CONTACT;
 	}
 	return OUT_OK;
@@ -1029,40 +1055,62 @@ static void logout(struct imap_conn *c)
 		log_mech(LOG_INFO, "auth_rimap: failed to send LOGOUT");
 }
 
-static enum outcome try_target(const struct rimap_target *t, const struct mech_request *req)
+static struct imap_conn *conn_new(const struct rimap_target *t)
 {
 	struct imap_conn *c = calloc(1, sizeof(*c));
-	enum outcome o;
-	bool literal_plus = false;
 
-	if (c == NULL)
-		return OUT_INTERNAL;
-	c->target = t;
-	c->fd = -1;
-	if (!conn_open(c)) {
-		o = OUT_NO_CONTACT;
-		goto out;
+	if (c != NULL) {
+		c->target = t;
+		c->fd = -1;
 	}
+	return c;
+}
+
+static void conn_free(struct imap_conn *c)
+{
+	conn_close(c);
+	secret_wipe(c->in, sizeof(c->in));
+	free(c);
+}
+
+/* Connect, TLS when configured, greeting, STARTTLS when configured: ready for LOGIN.
+ * *literal_plus tells whether the (trusted) greeting advertised LITERAL+. */
+static enum outcome session_open(struct imap_conn *c, bool *literal_plus)
+{
+	const struct rimap_target *t = c->target;
+	enum outcome o;
+
+	*literal_plus = false;
+	if (!conn_open(c))
+		return OUT_NO_CONTACT;
 	c->deadline_ms = now_ms() + t->server.timeout_ms;
 	if (t->server.security == RIMAP_IMAPS && !conn_start_tls(c)) {
 		log_mech(LOG_WARNING, "auth_rimap: TLS with %s[%s]/%s failed: %s", t->server.host,
 		         c->peer, t->server.port, c->why);
-		o = OUT_NO_CONTACT;
-		goto out;
+		str_format(c->note, sizeof(c->note), "TLS: %s", c->why);
+		return OUT_NO_CONTACT;
 	}
-	o = read_greeting(c, &literal_plus);
+	o = read_greeting(c, literal_plus);
 	if (o == OUT_OK && t->server.security == RIMAP_STARTTLS) {
 		o = starttls(c);
-		literal_plus = false; /* capabilities seen before TLS must not be trusted */
+		*literal_plus = false; /* capabilities seen before TLS must not be trusted */
 	}
+	return o;
+}
+
+static enum outcome try_target(const struct rimap_target *t, const struct mech_request *req)
+{
+	struct imap_conn *c = conn_new(t);
+	bool literal_plus = false;
+
+	if (c == NULL)
+		return OUT_INTERNAL;
+	enum outcome o = session_open(c, &literal_plus);
 	if (o == OUT_OK) {
 		o = login(c, req, literal_plus);
 		logout(c);
 	}
-out:
-	conn_close(c);
-	secret_wipe(c->in, sizeof(c->in));
-	free(c);
+	conn_free(c);
 	return o;
 }
 
@@ -1080,10 +1128,49 @@ static void rimap_auth(const struct mech_request *req, struct mech_result *resul
 	mech_result_set(result, v, outcome_reply(o), NULL);
 }
 
+/* saslauthd --check: every server in turn, up to its greeting (and TLS where configured),
+ * then LOGOUT. No LOGIN is ever sent. Usable when one of them greets with "* OK". */
+static int rimap_check(const struct mech_settings *settings, char *report, size_t reportsz)
+{
+	int usable = 0;
+	size_t len = 0;
+
+	(void)settings;
+	report[0] = '\0';
+	for (size_t i = 0; i < rimap_state.count && len + 1 < reportsz; i++) {
+		const struct rimap_target *t = &rimap_state.targets[i];
+		const struct rimap_server *s = &t->server;
+		struct imap_conn *c = conn_new(t);
+		bool literal_plus;
+		bool v6 = strchr(s->host, ':') != NULL;
+
+		if (c == NULL) {
+			str_format(report, reportsz, "out of memory");
+			return -1;
+		}
+		enum outcome o = session_open(c, &literal_plus);
+		if (o == OUT_OK) {
+			usable++;
+			logout(c);
+		}
+		snprintf(report + len, reportsz - len, "%s%s://%s%s%s:%s: %s%s", i > 0 ? "; " : "",
+		         security_name(s->security), v6 ? "[" : "", s->host, v6 ? "]" : "", s->port,
+		         c->note[0] != '\0' ? c->note : outcome_reply(o),
+		         o != OUT_OK                     ? ""
+		         : s->security == RIMAP_IMAPS    ? " (over TLS)"
+		         : s->security == RIMAP_STARTTLS ? ", then STARTTLS ok"
+		                                         : "");
+		len = strlen(report);
+		conn_free(c);
+	}
+	return usable > 0 ? 0 : -1;
+}
+
 const struct mechanism mech_rimap = {
 	.name = "rimap",
 	.init = rimap_init,
 	.auth = rimap_auth,
 	.reload = rimap_init,
 	.cleanup = rimap_cleanup,
+	.check = rimap_check,
 };
