@@ -129,13 +129,11 @@ static int finish(struct lconn *c, LDAPMessage *res, bool keep)
 	return note_failure(c, rc);
 }
 
-int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
-                      struct timespec deadline)
+/* The tail every single-result operation shares: rc and msgid from starting it, then
+ * wait for its result within the deadline and turn that into the operation's code. */
+static int await_outcome(struct lconn *c, int rc, int msgid, struct timespec deadline)
 {
-	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };
 	LDAPMessage *res;
-	int msgid = -1;
-	int rc = ldap_sasl_bind(c->ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
 
 	if (rc != LDAP_SUCCESS)
 		return note_failure(c, rc);
@@ -143,6 +141,16 @@ int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
 	if (rc != LDAP_SUCCESS)
 		return rc;
 	return finish(c, res, false);
+}
+
+int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
+                      struct timespec deadline)
+{
+	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };
+	int msgid = -1;
+	int rc = ldap_sasl_bind(c->ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
+
+	return await_outcome(c, rc, msgid, deadline);
 }
 
 static int sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
@@ -205,16 +213,10 @@ int lconn_compare(struct lconn *c, const char *dn, const char *attr, const char 
                   struct timespec deadline)
 {
 	struct berval bv = { .bv_len = strlen(value), .bv_val = (char *)value };
-	LDAPMessage *res;
 	int msgid = -1;
 	int rc = ldap_compare_ext(c->ld, dn, attr, &bv, NULL, NULL, &msgid);
 
-	if (rc != LDAP_SUCCESS)
-		return note_failure(c, rc);
-	rc = wait_result(c, msgid, deadline, &res);
-	if (rc != LDAP_SUCCESS)
-		return rc;
-	return finish(c, res, false);
+	return await_outcome(c, rc, msgid, deadline);
 }
 
 int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t outsz)
