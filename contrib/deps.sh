@@ -9,6 +9,7 @@ BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpa
 # tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
 	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd
+	man-db mandoc groff-base # test_manpages.sh: man --warnings, mandoc -Tlint
 	postfix swaks libsasl2-modules)
 
 want=("${BUILD_PACKAGES[@]}")
