@@ -1040,7 +1040,8 @@ static enum outcome login(struct imap_conn *c, const struct mech_request *req, b
 		if (i < cmd.ncuts && line[0] != '+') /* refused before the literal */
 			break;
 	}
-	result = classify_reply(line, req->login);
+	if (line != NULL)
+		result = classify_reply(line, req->login);
 out:
 	secret_wipe(cmd.buf, sizeof(cmd.buf));
 	return result;
