@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/strutil.h"
+#include "saslauthd/cache.h"
 #include "saslauthd/server.h"
 #include "saslauthd/service_manager.h"
 #include "saslauthd/stats.h"
@@ -433,11 +434,11 @@ int daemon_run(const struct options *opts)
 	if ((status = create_socket(&d)) != 0)
 		return status;
 	stats_create(opts->mech->name);
+	/* Before the workers are forked: they all share it. */
+	if (opts->cache && !cache_init(opts->cache_kb, opts->cache_timeout))
+		return startup_failure(&d, 1, "cannot create the credential cache");
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
-	/* After detaching: init scripts should not show it between their own words. */
-	if (opts->cache)
-		log_core(LOG_NOTICE, "credential cache (-c) is not available in this version; "
-		                     "requests are not cached");
+
 	report_ready(&d);
 	char status_line[256];
 	snprintf(status_line, sizeof(status_line), "mechanism %s, %d workers", opts->mech->name,

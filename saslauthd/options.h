@@ -11,7 +11,7 @@
 #define OPTIONS_DEFAULT_WORKERS 5
 /* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
 #define OPTIONS_MAX_WORKERS 512
-#define OPTIONS_DEFAULT_CACHE_KB 963
+#define OPTIONS_DEFAULT_CACHE_KB 0 /* Cyrus's 1711 slots */
 #define OPTIONS_DEFAULT_CACHE_TIMEOUT 28800
 #define OPTIONS_DEFAULT_MAX_REQUESTS 1000
 

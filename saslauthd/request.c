@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
+#include "saslauthd/cache.h"
 #include "saslauthd/stats.h"
 
 /* login@realm with both at their maximum. */
@@ -59,6 +60,20 @@ static void log_outcome(const struct request_policy *policy, const struct reques
 		         e.user, e.service, e.realm, remote, policy->mech->name, e.reason);
 }
 
+static void log_cached_success(const struct request *req, const struct mech_request *mreq)
+{
+	struct escaped_request e;
+	char remote[sizeof(e.remote) + 16] = "";
+
+	if (!log_verbose())
+		return;
+	escape_for_log(&e, mreq, "");
+	if (req->field_count == 5)
+		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
+	log_core(LOG_DEBUG, "auth success (cached): [user=%s] [service=%s] [realm=%s]%s", e.user,
+	         e.service, e.realm, remote);
+}
+
 static bool empty_field_reply(const struct request *req, char *reply, size_t replysz)
 {
 	const char *what = NULL;
@@ -95,6 +110,18 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		str_format(login, sizeof(login), "%s@%s", req->login, req->realm);
 		mreq.login = login;
 	}
+	struct cache_ticket ticket;
+	if (cache_lookup(&mreq, &ticket)) {
+		stats_count(STAT_CACHE_HIT);
+		log_cached_success(req, &mreq);
+		str_copy(reply, replysz, "OK"); /* Cyrus: the mechanism's own text is not replayed */
+		log_debug("response: %s", reply);
+		secret_wipe(login, sizeof(login));
+		secret_wipe(&ticket, sizeof(ticket));
+		return;
+	}
+	if (cache_enabled())
+		stats_count(STAT_CACHE_MISS);
 	memset(&result, 0, sizeof(result));
 	int64_t started = monotonic_us();
 	policy->mech->auth(&mreq, &result);
@@ -103,6 +130,7 @@ void request_decide(const struct request_policy *policy, const struct request *r
 	stats_record(counted, monotonic_us() - started);
 
 	if (strncmp(result.reply, "OK", 2) == 0) {
+		cache_store(&ticket);
 		log_outcome(policy, req, &mreq, true, "");
 		str_copy(reply, replysz, result.reply);
 	} else if (strncmp(result.reply, "NO", 2) == 0) {
@@ -119,6 +147,7 @@ void request_decide(const struct request_policy *policy, const struct request *r
 	log_debug("response: %s", reply);
 	secret_wipe(login, sizeof(login));
 	secret_wipe(&result, sizeof(result));
+	secret_wipe(&ticket, sizeof(ticket));
 }
 
 void request_refuse(enum parse_status status, enum request_field field, char *reply,

@@ -12,7 +12,7 @@
 #include "common/strutil.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 1u
+#define STATS_VERSION 2u
 #define STATS_MECH_MAX 32
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
@@ -110,6 +110,12 @@ static void print_page(const struct stats_page *p, FILE *out)
 	              p->counters[STAT_WORKER_DIED]);
 	print_counter(out, "saslauthd_worker_starts_total", "Workers forked, replacements included.",
 	              p->mech, "", p->counters[STAT_WORKER_START]);
+	fprintf(out, "# HELP saslauthd_cache_lookups_total Credential cache (-c) lookups.\n"
+	             "# TYPE saslauthd_cache_lookups_total counter\n"
+	             "saslauthd_cache_lookups_total{mech=\"%s\",result=\"hit\"} %llu\n"
+	             "saslauthd_cache_lookups_total{mech=\"%s\",result=\"miss\"} %llu\n",
+	        p->mech, (unsigned long long)p->counters[STAT_CACHE_HIT], p->mech,
+	        (unsigned long long)p->counters[STAT_CACHE_MISS]);
 	fprintf(out, "# HELP saslauthd_request_duration_seconds Time the mechanism took to decide.\n"
 	             "# TYPE saslauthd_request_duration_seconds histogram\n");
 	for (size_t b = 0; b < BUCKET_COUNT; b++) {

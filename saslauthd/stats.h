@@ -19,6 +19,8 @@ enum stats_counter {
 	STAT_DROPPED,      /* clients dropped without an answer: timeout, EOF */
 	STAT_WORKER_DIED,  /* workers killed by a signal or failing */
 	STAT_WORKER_START, /* workers forked (replacements included) */
+	STAT_CACHE_HIT,    /* answered from the credential cache (-c) */
+	STAT_CACHE_MISS,   /* looked up in the cache, then asked the mechanism */
 	STAT_COUNTER_COUNT
 };
 

@@ -1,0 +1,205 @@
+#include "saslauthd/cache.h"
+
+#include <errno.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+
+#define CACHE_SECRET_LEN 32
+/* Fields are separated by a byte that cannot occur in them (requests refuse NUL). */
+#define CACHE_FIELD_SEPARATOR "\0"
+
+struct cache_entry {
+	unsigned char key[CACHE_DIGEST_LEN];      /* HMAC(login, realm, service, address) */
+	unsigned char verifier[CACHE_DIGEST_LEN]; /* HMAC(key, password) */
+	long long created;                        /* 0: never used */
+};
+
+struct cache_slot {
+	pthread_mutex_t lock; /* process-shared, robust: a worker dying inside is survived */
+	struct cache_entry entries[CACHE_BUCKETS_PER_SLOT];
+};
+
+static struct {
+	struct cache_slot *slots;
+	unsigned nslots;
+	long timeout;
+	unsigned char secret[CACHE_SECRET_LEN];
+	EVP_MAC *hmac; /* fetched once, before the fork */
+} cache;
+
+static bool is_prime(unsigned long n)
+{
+	if (n < 2)
+		return false;
+	for (unsigned long d = 2; d * d <= n; d++) {
+		if (n % d == 0)
+			return false;
+	}
+	return true;
+}
+
+/* Cyrus: the smallest prime above KiB*1024/576. */
+static unsigned slots_for(long size_kb)
+{
+	unsigned long n;
+
+	if (size_kb <= 0)
+		return CACHE_DEFAULT_SLOTS;
+	n = (unsigned long)size_kb * 1024 / CACHE_CYRUS_SLOT_BYTES + 1;
+	while (!is_prime(n))
+		n++;
+	return (unsigned)n;
+}
+
+static bool init_locks(void)
+{
+	pthread_mutexattr_t attr;
+
+	if (pthread_mutexattr_init(&attr) != 0)
+		return false;
+	bool ok = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) == 0 &&
+	          pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) == 0;
+	for (unsigned i = 0; ok && i < cache.nslots; i++)
+		ok = pthread_mutex_init(&cache.slots[i].lock, &attr) == 0;
+	pthread_mutexattr_destroy(&attr);
+	return ok;
+}
+
+bool cache_init(long size_kb, long timeout_s)
+{
+	unsigned n = slots_for(size_kb);
+	size_t bytes = (size_t)n * sizeof(struct cache_slot);
+	void *p;
+
+	if (getrandom(cache.secret, sizeof(cache.secret), 0) != (ssize_t)sizeof(cache.secret)) {
+		log_core(LOG_ERR, "credential cache: no random key: %s", strerror(errno));
+		return false;
+	}
+	cache.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (cache.hmac == NULL) {
+		log_core(LOG_ERR, "credential cache: OpenSSL offers no HMAC");
+		return false;
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_core(LOG_ERR, "credential cache: cannot map %zu bytes: %s", bytes, strerror(errno));
+		return false;
+	}
+	/* The verifiers must not end up in swap or a core file. */
+	if (mlock(p, bytes) != 0)
+		log_debug("credential cache: cannot lock in memory: %s", strerror(errno));
+	madvise(p, bytes, MADV_DONTDUMP);
+	cache.slots = p;
+	cache.nslots = n;
+	cache.timeout = timeout_s;
+	if (!init_locks()) {
+		log_core(LOG_ERR, "credential cache: cannot initialise its locks");
+		munmap(p, bytes);
+		cache.slots = NULL;
+		return false;
+	}
+	log_debug("credential cache: %u slots, %u entries, %zu bytes, timeout %ld seconds", n,
+	          n * CACHE_BUCKETS_PER_SLOT, bytes, timeout_s);
+	return true;
+}
+
+bool cache_enabled(void)
+{
+	return cache.slots != NULL;
+}
+
+/* HMAC-SHA256 over the parts, each with its terminating NUL so "ab"+"c" != "a"+"bc". */
+static bool hmac(const unsigned char *key, size_t keylen, const char *const *parts, int nparts,
+                 unsigned char out[CACHE_DIGEST_LEN])
+{
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(cache.hmac);
+	size_t len = 0;
+	bool ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) == 1;
+
+	for (int i = 0; ok && i < nparts; i++)
+		ok = EVP_MAC_update(ctx, (const unsigned char *)parts[i], strlen(parts[i]) + 1) == 1;
+	ok = ok && EVP_MAC_final(ctx, out, &len, CACHE_DIGEST_LEN) == 1 && len == CACHE_DIGEST_LEN;
+	EVP_MAC_CTX_free(ctx);
+	return ok;
+}
+
+static void lock_slot(struct cache_slot *s)
+{
+	if (pthread_mutex_lock(&s->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&s->lock); /* the entries are plain data: still fine */
+}
+
+bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
+{
+	/* Only the host part of the client address: the port changes every connection. */
+	char host[256];
+	size_t hl = strcspn(req->client_addr, ";");
+	const char *key_parts[4] = { req->login, req->realm, req->service, host };
+	bool hit = false;
+
+	memset(t, 0, sizeof(*t));
+	if (cache.slots == NULL)
+		return false;
+	if (hl >= sizeof(host))
+		hl = sizeof(host) - 1;
+	memcpy(host, req->client_addr, hl);
+	host[hl] = '\0';
+	const char *pw_parts[1] = { req->password };
+	if (!hmac(cache.secret, sizeof(cache.secret), key_parts, 4, t->key) ||
+	    !hmac(t->key, sizeof(t->key), pw_parts, 1, t->verifier))
+		return false;
+	t->usable = true;
+	t->looked_up = (long long)time(NULL);
+	t->slot = (unsigned)(((unsigned long)t->key[0] << 24 | (unsigned long)t->key[1] << 16 |
+	                      (unsigned long)t->key[2] << 8 | t->key[3]) % cache.nslots);
+	struct cache_slot *s = &cache.slots[t->slot];
+	lock_slot(s);
+	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
+		const struct cache_entry *e = &s->entries[i];
+		if (e->created != 0 && e->created > t->looked_up - cache.timeout &&
+		    memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0) {
+			hit = secret_equal(e->verifier, CACHE_DIGEST_LEN, t->verifier, CACHE_DIGEST_LEN);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
+void cache_store(const struct cache_ticket *t)
+{
+	if (cache.slots == NULL || !t->usable)
+		return;
+	struct cache_slot *s = &cache.slots[t->slot];
+	int victim = 0;
+	lock_slot(s);
+	/* The entry for this key if there is one, else the oldest (never used first). */
+	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
+		if (s->entries[i].created != 0 &&
+		    memcmp(s->entries[i].key, t->key, CACHE_DIGEST_LEN) == 0) {
+			victim = i;
+			break;
+		}
+		if (s->entries[i].created < s->entries[victim].created)
+			victim = i;
+	}
+	struct cache_entry *e = &s->entries[victim];
+	memcpy(e->key, t->key, CACHE_DIGEST_LEN);
+	memcpy(e->verifier, t->verifier, CACHE_DIGEST_LEN);
+	e->created = t->looked_up;
+	pthread_mutex_unlock(&s->lock);
+}

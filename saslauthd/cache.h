@@ -1,0 +1,44 @@
+/* The credential cache (-c, -s, -t): successful logins remembered in memory shared by
+ * all workers, so a repeated login is answered without the back-end (and still works
+ * while the back-end is briefly down). Cyrus semantics: only successes are stored; a
+ * hit needs the same login, realm and service and the same password; entries expire a
+ * fixed time after they were stored.
+ * Unlike Cyrus: no file on disk (an anonymous shared mapping), passwords are kept as
+ * HMAC-SHA256 under a key drawn at start (Cyrus: unsalted MD5 in <run dir>/cache.mmap),
+ * keys of any length are cached (Cyrus: 60 bytes), the client address is part of the
+ * key (PAM_RHOST rules cannot be bypassed through the cache). */
+#ifndef SASLAUTHD_CACHE_H
+#define SASLAUTHD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mechanisms/mechanism.h"
+
+#define CACHE_DIGEST_LEN 32
+/* Cyrus's sizing, so -s gives the same number of entries: 6 buckets of 96 bytes a slot. */
+#define CACHE_BUCKETS_PER_SLOT 6
+#define CACHE_CYRUS_SLOT_BYTES 576
+#define CACHE_DEFAULT_SLOTS 1711
+
+/* A pending lookup: what to store if the mechanism says OK. */
+struct cache_ticket {
+	bool usable;
+	unsigned slot;
+	unsigned char key[CACHE_DIGEST_LEN];
+	unsigned char verifier[CACHE_DIGEST_LEN];
+	long long looked_up; /* creation time recorded for the entry, as Cyrus */
+};
+
+/* In the master before forking. size_kb 0 = default size. False on failure (logged). */
+bool cache_init(long size_kb, long timeout_s);
+bool cache_enabled(void);
+
+/* True (a hit) when the request may be answered OK from the cache. Fills ticket for a
+ * later cache_store either way. */
+bool cache_lookup(const struct mech_request *req, struct cache_ticket *ticket);
+
+/* The mechanism said OK: remember it. */
+void cache_store(const struct cache_ticket *ticket);
+
+#endif
