@@ -47,6 +47,7 @@ usage: bench/compare.sh [options]
   -5                  send the 5-field request form
   -b DIR              build dir of ours              (env BUILD_DIR, default build)
   --foreground        run the daemons with -d (stderr to a log file) instead of detached
+  -x FLAG             one more daemon flag for both (repeatable), e.g. -x -c for the cache
   -k                  keep the scratch directory
   -h                  this help
 env: CYRUS (default /usr/sbin/saslauthd), LOADGEN (default <build dir>/bin/saslauthd-loadgen,
@@ -55,6 +56,7 @@ EOF
 }
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
+DAEMON_FLAGS=()
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -70,6 +72,7 @@ while [ $# -gt 0 ]; do
 	-b) [ $# -ge 2 ] || die "-b needs an argument"; BUILD_DIR=$2; shift ;;
 	-5) FIVE=1 ;;
 	-k) KEEP=1 ;;
+	-x) [ $# -ge 2 ] || die "-x needs an argument"; DAEMON_FLAGS+=("$2"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -294,7 +297,7 @@ start_daemon() {
 	shift 2
 	local run=$SCRATCH/$impl-run log=$SCRATCH/$impl.log pid="" i
 	mkdir -p "$run" || fail "mkdir $run"
-	local args=(-a "$MECH" "$@" -m "$run" -n "$WORKERS")
+	local args=(-a "$MECH" "$@" "${DAEMON_FLAGS[@]+"${DAEMON_FLAGS[@]}"}" -m "$run" -n "$WORKERS")
 	if [ "$FOREGROUND" = 1 ]; then
 		# own session: the master signals its whole process group on SIGTERM
 		setsid "$bin" "${args[@]}" -d </dev/null >"$log" 2>&1 &

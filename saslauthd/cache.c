@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/secret.h"
@@ -117,19 +118,32 @@ bool cache_enabled(void)
 	return cache.slots != NULL;
 }
 
-/* HMAC-SHA256 over the parts, each with its terminating NUL so "ab"+"c" != "a"+"bc". */
-static bool hmac(const unsigned char *key, size_t keylen, const char *const *parts, int nparts,
-                 unsigned char out[CACHE_DIGEST_LEN])
+/* HMAC-SHA256 under the per-start secret over the parts, each with its terminating NUL
+ * so "ab"+"c" != "a"+"bc". The keyed context is prepared once per process and copied
+ * per use: keying an OpenSSL 3 MAC context costs more than the hashing itself. */
+static bool hmac(const char *const *parts, int nparts, unsigned char out[CACHE_DIGEST_LEN])
 {
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(cache.hmac);
+	static EVP_MAC_CTX *keyed;
+	static pid_t keyed_in;
 	size_t len = 0;
-	bool ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) == 1;
 
+	if (keyed == NULL || keyed_in != getpid()) {
+		char digest[] = "SHA256";
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+			OSSL_PARAM_construct_end(),
+		};
+		EVP_MAC_CTX_free(keyed);
+		keyed = EVP_MAC_CTX_new(cache.hmac);
+		if (keyed == NULL || EVP_MAC_init(keyed, cache.secret, sizeof(cache.secret), params) != 1) {
+			EVP_MAC_CTX_free(keyed);
+			keyed = NULL;
+			return false;
+		}
+		keyed_in = getpid();
+	}
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
+	bool ok = ctx != NULL;
 	for (int i = 0; ok && i < nparts; i++)
 		ok = EVP_MAC_update(ctx, (const unsigned char *)parts[i], strlen(parts[i]) + 1) == 1;
 	ok = ok && EVP_MAC_final(ctx, out, &len, CACHE_DIGEST_LEN) == 1 && len == CACHE_DIGEST_LEN;
@@ -158,9 +172,10 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 		hl = sizeof(host) - 1;
 	memcpy(host, req->client_addr, hl);
 	host[hl] = '\0';
-	const char *pw_parts[1] = { req->password };
-	if (!hmac(cache.secret, sizeof(cache.secret), key_parts, 4, t->key) ||
-	    !hmac(t->key, sizeof(t->key), pw_parts, 1, t->verifier))
+	/* key: who is asking; verifier: the same plus the password. */
+	const char *verifier_parts[6] = { "verifier", req->login, req->realm, req->service, host,
+	                                  req->password };
+	if (!hmac(key_parts, 4, t->key) || !hmac(verifier_parts, 6, t->verifier))
 		return false;
 	t->usable = true;
 	t->looked_up = (long long)time(NULL);
