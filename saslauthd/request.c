@@ -91,11 +91,43 @@ static bool empty_field_reply(const struct request *req, char *reply, size_t rep
 	return true;
 }
 
+/* Call the mechanism and turn its reply into ours, as Cyrus classifies it: only the first
+ * two bytes count; an empty or unknown reply becomes "NO internal mechanism failure". */
+static void ask_mechanism(const struct request_policy *policy, const struct request *req,
+                          const struct mech_request *mreq, const struct cache_ticket *ticket,
+                          char *reply, size_t replysz)
+{
+	struct mech_result result;
+
+	memset(&result, 0, sizeof(result));
+	int64_t started = monotonic_us();
+	policy->mech->auth(mreq, &result);
+	bool ok = strncmp(result.reply, "OK", 2) == 0;
+	stats_record(ok ? VERDICT_OK : result.verdict == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_NO,
+	             monotonic_us() - started);
+
+	if (ok) {
+		cache_store(ticket);
+		log_outcome(policy, req, mreq, true, "");
+		str_copy(reply, replysz, result.reply);
+	} else if (strncmp(result.reply, "NO", 2) == 0) {
+		log_outcome(policy, req, mreq, false, result.reason);
+		str_copy(reply, replysz, result.reply);
+	} else if (result.reply[0] == '\0') {
+		log_core(LOG_ERR, "internal mechanism failure: %s", policy->mech->name);
+		log_outcome(policy, req, mreq, false, "internal mechanism failure");
+		str_copy(reply, replysz, "NO internal mechanism failure");
+	} else {
+		log_core(LOG_ERR, "mechanism returned unknown response: %s", policy->mech->name);
+		str_copy(reply, replysz, "NO internal mechanism failure");
+	}
+	secret_wipe(&result, sizeof(result));
+}
+
 void request_decide(const struct request_policy *policy, const struct request *req,
                     char *reply, size_t replysz)
 {
 	char login[COMBINED_LOGIN_MAX];
-	struct mech_result result;
 	struct mech_request mreq = {
 		.login = req->login,
 		.password = req->password,
@@ -115,38 +147,13 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		stats_count(STAT_CACHE_HIT);
 		log_cached_success(req, &mreq);
 		str_copy(reply, replysz, "OK"); /* Cyrus: the mechanism's own text is not replayed */
-		log_debug("response: %s", reply);
-		secret_wipe(login, sizeof(login));
-		secret_wipe(&ticket, sizeof(ticket));
-		return;
-	}
-	if (cache_enabled())
-		stats_count(STAT_CACHE_MISS);
-	memset(&result, 0, sizeof(result));
-	int64_t started = monotonic_us();
-	policy->mech->auth(&mreq, &result);
-	enum verdict counted = strncmp(result.reply, "OK", 2) == 0 ? VERDICT_OK
-	                       : result.verdict == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_NO;
-	stats_record(counted, monotonic_us() - started);
-
-	if (strncmp(result.reply, "OK", 2) == 0) {
-		cache_store(&ticket);
-		log_outcome(policy, req, &mreq, true, "");
-		str_copy(reply, replysz, result.reply);
-	} else if (strncmp(result.reply, "NO", 2) == 0) {
-		log_outcome(policy, req, &mreq, false, result.reason);
-		str_copy(reply, replysz, result.reply);
-	} else if (result.reply[0] == '\0') {
-		log_core(LOG_ERR, "internal mechanism failure: %s", policy->mech->name);
-		log_outcome(policy, req, &mreq, false, "internal mechanism failure");
-		str_copy(reply, replysz, "NO internal mechanism failure");
 	} else {
-		log_core(LOG_ERR, "mechanism returned unknown response: %s", policy->mech->name);
-		str_copy(reply, replysz, "NO internal mechanism failure");
+		if (cache_enabled())
+			stats_count(STAT_CACHE_MISS);
+		ask_mechanism(policy, req, &mreq, &ticket, reply, replysz);
 	}
 	log_debug("response: %s", reply);
 	secret_wipe(login, sizeof(login));
-	secret_wipe(&result, sizeof(result));
 	secret_wipe(&ticket, sizeof(ticket));
 }
 
