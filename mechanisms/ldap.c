@@ -105,10 +105,15 @@ static bool ensure_usr(const struct login *l, struct outcome *o)
 	return ensure_conn(&ldap_state.usr, LCONN_ANONYMOUS, prefer, l, o);
 }
 
-/* Whether group checks can run as the service rather than as the user. */
+/* Whether fastbind's group checks can run as the service rather than as the user. With
+ * SASL the service binds as ldap_id (bind_as ignores ldap_bind_dn then); ldap_mech alone
+ * is no service identity: in fastbind it is the mechanism of the users' own binds, and a
+ * service bind with it but without ldap_id fails (and failed every login). */
 static bool has_service_identity(const struct ldap_settings *s)
 {
-	return s->bind_dn[0] != '\0' || (s->use_sasl && (s->sasl_id[0] != '\0' || s->mech[0] != '\0'));
+	if (s->use_sasl)
+		return s->sasl_id[0] != '\0';
+	return s->bind_dn[0] != '\0';
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -284,6 +289,14 @@ static void method_custom(struct login *l, struct outcome *o)
 		check_group(&ldap_state.svc, l, o);
 }
 
+/* Client-side SASL failures of ldap_sasl_interactive_bind: no mechanism usable with these
+ * security properties, a mechanism the library does not have, bad parameters. */
+static bool sasl_setup_error(int rc)
+{
+	return rc == LDAP_AUTH_UNKNOWN || rc == LDAP_NOT_SUPPORTED || rc == LDAP_PARAM_ERROR ||
+	       rc == LDAP_LOCAL_ERROR || rc == LDAP_NO_MEMORY;
+}
+
 /* SASL user bind: authentication id = login, plus @realm when it has no domain. */
 static void sasl_user_bind(struct login *l, struct outcome *o)
 {
@@ -294,11 +307,22 @@ static void sasl_user_bind(struct login *l, struct outcome *o)
 		str_format(authcid, sizeof(authcid), "%s@%s", l->tok.user, realm);
 	else
 		str_copy(authcid, sizeof(authcid), l->tok.user);
-	classify_bind(lconn_sasl_bind(&ldap_state.usr, l->s->mech, authcid, "", l->s->realm,
-	                              l->password, l->deadline), o);
+	int rc = lconn_sasl_bind(&ldap_state.usr, l->s->mech, authcid, "", l->s->realm, l->password,
+	                         l->deadline);
+	if (sasl_setup_error(rc)) {
+		/* Nothing was asked of the server about this password: say why, and do not call
+		 * it a wrong password (e.g. PLAIN refused by the default "noplain" secprops). */
+		char diag[LCONN_DIAG_MAX];
+		lconn_diagnostic(&ldap_state.usr, diag, sizeof(diag));
+		set_outcome(o, OUT_FAIL, "SASL bind (%s): %s%s",
+		            l->s->mech[0] != '\0' ? l->s->mech : "default mechanism", ldap_err2string(rc),
+		            diag);
+		return;
+	}
+	classify_bind(rc, o);
 	if (o->kind != OUT_OK || !group_configured(l->s))
 		return;
-	int rc = lconn_whoami(&ldap_state.usr, l->deadline, l->dn, sizeof(l->dn));
+	rc = lconn_whoami(&ldap_state.usr, l->deadline, l->dn, sizeof(l->dn));
 	if (rc != LDAP_SUCCESS) {
 		log_mech(LOG_WARNING, "ldap_whoami_s() failed.");
 		if (lconn_transport_error(rc))

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/strutil.h"
@@ -16,6 +18,7 @@
 #define LDAPV3 3
 #define URI_SEPARATORS " \t,"
 #define MAX_SERVERS 32
+#define WHY_TLS_MAX 256
 
 /* libsasl2's interaction record and callback ids (sasl/sasl.h is not installed; the ABI
  * has been fixed since SASL v2). */
@@ -239,6 +242,18 @@ int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t ou
 	return rc;
 }
 
+void lconn_diagnostic(const struct lconn *c, char *out, size_t outsz)
+{
+	char *msg = NULL;
+
+	out[0] = '\0';
+	if (c->ld == NULL || ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) != LDAP_OPT_SUCCESS)
+		return;
+	if (msg != NULL && msg[0] != '\0')
+		str_format(out, outsz, msg[0] == '(' ? " %s" : " (%s)", msg);
+	ldap_memfree(msg);
+}
+
 /* ---------------------------------------------------------------- opening */
 
 static void set_str_opt(LDAP *ld, int opt, const char *name, const char *value)
@@ -256,12 +271,39 @@ static bool has_tls_settings(const struct ldap_settings *s)
 	       s->tls_key[0] || s->tls_check_peer != LDAPC_UNSET;
 }
 
+/* Why the library refused to build a TLS context from these settings. It says nothing
+ * itself (ldap_set_option only fails), so name the unreadable file if there is one, else
+ * the settings it may have rejected. */
+static void tls_settings_error(const struct ldap_settings *s, char *err, size_t errsz)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = { { "ldap_tls_cert", s->tls_cert }, { "ldap_tls_key", s->tls_key },
+	              { "ldap_tls_cacert_file", s->tls_cacert_file },
+	              { "ldap_tls_cacert_dir", s->tls_cacert_dir } };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].path[0] != '\0' && access(files[i].path, R_OK) != 0) {
+			str_format(err, errsz, "cannot set up TLS: %s %s: %s", files[i].key, files[i].path,
+			           strerror(errno));
+			return;
+		}
+	}
+	if (s->tls_ciphers[0] != '\0')
+		str_format(err, errsz, "cannot set up TLS: the TLS library rejected ldap_tls_ciphers \"%s\" "
+		           "or the certificate/key files", s->tls_ciphers);
+	else
+		str_format(err, errsz, "cannot set up TLS: the TLS library rejected the certificate, "
+		           "key or CA files");
+}
+
 /* TLS settings on this handle only, in a TLS context of its own: unlike Cyrus, nothing
- * process-global is changed. */
-static void set_tls_options(LDAP *ld, const struct ldap_settings *s)
+ * process-global is changed. False (err set) when the library cannot build the context:
+ * connecting anyway would only fail later with a misleading "Can't contact LDAP server". */
+static bool set_tls_options(LDAP *ld, const struct ldap_settings *s, char *err, size_t errsz)
 {
 	if (!has_tls_settings(s))
-		return;
+		return true;
 	set_str_opt(ld, LDAP_OPT_X_TLS_CACERTFILE, "X_TLS_CACERTFILE", s->tls_cacert_file);
 	set_str_opt(ld, LDAP_OPT_X_TLS_CACERTDIR, "X_TLS_CACERTDIR", s->tls_cacert_dir);
 	set_str_opt(ld, LDAP_OPT_X_TLS_CIPHER_SUITE, "X_TLS_CIPHER_SUITE", s->tls_ciphers);
@@ -273,9 +315,12 @@ static void set_tls_options(LDAP *ld, const struct ldap_settings *s)
 			log_mech(LOG_WARNING, "Unable to set LDAP_OPT_X_TLS_REQUIRE_CERT.");
 	}
 	int is_server = 0;
-	int rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
-	if (rc != LDAP_OPT_SUCCESS)
-		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_X_TLS_NEWCTX (%s).", ldap_err2string(rc));
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) != LDAP_OPT_SUCCESS) {
+		tls_settings_error(s, err, errsz);
+		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_X_TLS_NEWCTX: %s.", err);
+		return false;
+	}
+	return true;
 }
 
 static void set_int_opt(LDAP *ld, int opt, const char *name, int value)
@@ -284,7 +329,8 @@ static void set_int_opt(LDAP *ld, int opt, const char *name, int value)
 		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_%s %d.", name, value);
 }
 
-static void set_handle_options(LDAP *ld, const struct ldap_settings *s, long budget_ms)
+static bool set_handle_options(LDAP *ld, const struct ldap_settings *s, long budget_ms,
+                               char *err, size_t errsz)
 {
 	int version = s->version;
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS) {
@@ -306,7 +352,7 @@ static void set_handle_options(LDAP *ld, const struct ldap_settings *s, long bud
 	if (ldap_set_option(ld, LDAP_OPT_RESTART, s->restart ? LDAP_OPT_ON : LDAP_OPT_OFF) !=
 	    LDAP_OPT_SUCCESS)
 		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_RESTART.");
-	set_tls_options(ld, s);
+	return set_tls_options(ld, s, err, errsz);
 }
 
 static int bind_as(struct lconn *c, const struct ldap_settings *s, enum lconn_identity who,
@@ -324,9 +370,12 @@ static int bind_as(struct lconn *c, const struct ldap_settings *s, enum lconn_id
 static int connect_transport(struct lconn *c, const struct ldap_settings *s, struct timespec t,
                              char *err, size_t errsz)
 {
+	char diag[LCONN_DIAG_MAX];
 	int rc = ldap_connect(c->ld);
 	if (rc != LDAP_SUCCESS) {
-		str_format(err, errsz, "%s: %s", c->uri, ldap_err2string(rc));
+		/* With ldaps:// the library keeps the TLS handshake's error as the diagnostic. */
+		lconn_diagnostic(c, diag, sizeof(diag));
+		str_format(err, errsz, "%s: %s%s", c->uri, ldap_err2string(rc), diag);
 		return LDAP_SERVER_DOWN;
 	}
 	if (s->start_tls) {
@@ -334,8 +383,9 @@ static int connect_transport(struct lconn *c, const struct ldap_settings *s, str
 			return LDAP_TIMEOUT;
 		rc = ldap_start_tls_s(c->ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
+			lconn_diagnostic(c, diag, sizeof(diag));
 			log_mech(LOG_WARNING, "start tls failed (%s).", ldap_err2string(rc));
-			str_format(err, errsz, "%s: start tls failed (%s)", c->uri, ldap_err2string(rc));
+			str_format(err, errsz, "%s: start tls failed (%s)%s", c->uri, ldap_err2string(rc), diag);
 			return LDAP_SERVER_DOWN;
 		}
 	}
@@ -356,6 +406,7 @@ static enum lconn_open_result try_server(struct lconn *c, const struct ldap_sett
                                          size_t errsz)
 {
 	long budget = ms_left(t);
+	char tls_err[WHY_TLS_MAX];
 
 	*bind_rc = -1;
 	if (budget <= 0) {
@@ -371,7 +422,11 @@ static enum lconn_open_result try_server(struct lconn *c, const struct ldap_sett
 	}
 	str_copy(c->uri, sizeof(c->uri), uri);
 	c->broken = false;
-	set_handle_options(c->ld, s, budget);
+	if (!set_handle_options(c->ld, s, budget, tls_err, sizeof(tls_err))) {
+		str_format(err, errsz, "%s: %s", uri, tls_err);
+		lconn_close(c);
+		return LCONN_OPEN_REFUSED; /* every server would fail the same way */
+	}
 	rc = connect_transport(c, s, t, err, errsz);
 	if (rc == LDAP_SUCCESS) {
 		rc = bind_as(c, s, who, t);
@@ -379,7 +434,17 @@ static enum lconn_open_result try_server(struct lconn *c, const struct ldap_sett
 		/* Any answer to an anonymous bind proves the server is alive. */
 		if (rc == LDAP_SUCCESS || (who == LCONN_ANONYMOUS && !lconn_transport_error(rc)))
 			return LCONN_OPEN_OK;
-		str_format(err, errsz, "%s: service bind failed: %s", uri, ldap_err2string(rc));
+		char diag[LCONN_DIAG_MAX];
+		lconn_diagnostic(c, diag, sizeof(diag));
+		/* TLS 1.3: the client finishes its handshake before the server has checked the
+		 * client's certificate, so a missing or rejected one only shows as the server
+		 * closing the session at the first request. */
+		bool tls = s->start_tls || strncasecmp(uri, "ldaps:", 6) == 0;
+		str_format(err, errsz, "%s: %s bind failed: %s%s%s", uri,
+		           who == LCONN_ANONYMOUS ? "anonymous" : "service", ldap_err2string(rc), diag,
+		           tls && rc == LDAP_SERVER_DOWN ?
+		               " (the server closed the TLS session: client certificate "
+		               "(ldap_tls_cert/ldap_tls_key) missing or not accepted?)" : "");
 	}
 	lconn_close(c);
 	return lconn_transport_error(rc) ? LCONN_OPEN_DOWN : LCONN_OPEN_REFUSED;

@@ -75,4 +75,9 @@ int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t ou
 /* True for result codes that mean the connection (not the request) failed. */
 bool lconn_transport_error(int rc);
 
+/* The library's diagnostic message for the last failure on c as " (text)", or "" when
+ * there is none. */
+#define LCONN_DIAG_MAX 160
+void lconn_diagnostic(const struct lconn *c, char *out, size_t outsz);
+
 #endif
