@@ -218,3 +218,13 @@ void cache_store(const struct cache_ticket *t)
 	e->created = t->looked_up;
 	pthread_mutex_unlock(&s->lock);
 }
+
+void cache_flush(void)
+{
+	for (unsigned i = 0; cache.slots != NULL && i < cache.nslots; i++) {
+		struct cache_slot *s = &cache.slots[i];
+		lock_slot(s);
+		secret_wipe(s->entries, sizeof(s->entries));
+		pthread_mutex_unlock(&s->lock);
+	}
+}

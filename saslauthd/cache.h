@@ -41,4 +41,7 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *ticket);
 /* The mechanism said OK: remember it. */
 void cache_store(const struct cache_ticket *ticket);
 
+/* Forget every entry (SIGHUP: the admin's way to make a changed password count now). */
+void cache_flush(void);
+
 #endif

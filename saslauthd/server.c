@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/protocol.h"
+#include "saslauthd/cache.h"
 #include "saslauthd/connection.h"
 #include "saslauthd/service_manager.h"
 #include "saslauthd/stats.h"
@@ -165,6 +166,10 @@ static void reload(struct master *m)
 			sm_notify_ready("reload failed, old settings kept");
 			return;
 		}
+	}
+	if (cache_enabled()) {
+		cache_flush();
+		log_core(LOG_INFO, "credential cache flushed");
 	}
 	sm_notify_ready("reloaded");
 	/* Workers finish their current request and exit; their replacements are forked

@@ -60,6 +60,10 @@ check_match "misses counted" 'saslauthd_cache_lookups_total\{mech="sasldb",resul
 check "no cache file in the run directory (Cyrus: cache.mmap with MD5 digests)" "" \
 	"$(cd "$SCRATCH/ours" && ls -A | grep -v -x -e mux -e mux.accept -e saslauthd.pid.lock -e saslauthd.stats || true)"
 check "no password or digest in the log" "" "$(grep -a -e pw-one -e pw-two "$SCRATCH/ours.log" || true)"
+# SIGHUP flushes the cache (Cyrus: only a restart does).
+kill -HUP "$DAEMON_PID"
+wait_until 5 grep -q 'credential cache flushed' "$SCRATCH/ours.log" || true
+check "SIGHUP: flushed, the missing back-end now refuses" "NO" "$(verdicts "$SCRATCH/ours/mux" pw-two)"
 stop_pid "$DAEMON_PID"
 
 # Expiry (-t): after the lifetime the back-end is asked again.
