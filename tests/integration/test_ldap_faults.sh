@@ -27,13 +27,9 @@ timed() {
 
 # ---------------------------------------------------------------- fail-over
 for method in bind fastbind custom; do
-	extra=()
-	case $method in
-	fastbind) extra=("ldap_auth_method: fastbind" "ldap_filter: uid=%u,$LDAP_PEOPLE") ;;
-	custom) extra=("ldap_auth_method: custom" "ldap_bind_dn: $SLAPD_ADMIN_DN" "ldap_password: $SLAPD_ADMIN_PW") ;;
-	esac
+	mapfile -t extra < <(method_lines "$method")
 	with_ours "fo-$method" -- "ldap_servers: ldap://127.0.0.1:$CLOSED_PORT/ ldap://127.0.0.1:$HANG_PORT/ $SLAPD_URI" \
-		"ldap_search_base: $LDAP_PEOPLE" "ldap_timeout: $TIMEOUT_S" "${extra[@]}"
+		"ldap_search_base: $LDAP_PEOPLE" "ldap_timeout: $TIMEOUT_S" ${extra[@]+"${extra[@]}"}
 	read -r reply ms <<<"$(timed alice alice-pw)"
 	check "failover ($method): closed port, then hung server, then slapd: OK" OK "$reply"
 	[[ $ms -lt $((TIMEOUT_S * 1000)) ]] && r=yes || r=no
@@ -46,12 +42,8 @@ done
 
 # ---------------------------------------------------------------- slapd killed / restarted
 for method in bind fastbind custom; do
-	extra=()
-	case $method in
-	fastbind) extra=("ldap_auth_method: fastbind" "ldap_filter: uid=%u,$LDAP_PEOPLE") ;;
-	custom) extra=("ldap_auth_method: custom" "ldap_bind_dn: $SLAPD_ADMIN_DN" "ldap_password: $SLAPD_ADMIN_PW") ;;
-	esac
-	with_ours "kill-$method" -- "ldap_servers: $SLAPD_URI" "ldap_search_base: $LDAP_PEOPLE" "ldap_timeout: $TIMEOUT_S" "${extra[@]}"
+	mapfile -t extra < <(method_lines "$method")
+	with_ours "kill-$method" -- "ldap_servers: $SLAPD_URI" "ldap_search_base: $LDAP_PEOPLE" "ldap_timeout: $TIMEOUT_S" ${extra[@]+"${extra[@]}"}
 	for i in 1 2 3; do expect OK "kill ($method): warm-up $i" bob bob-pw; done
 	kill -KILL "$SLAPD_PID"
 	_wait_gone 5 "$SLAPD_PID" || true
@@ -68,12 +60,8 @@ done
 # ---------------------------------------------------------------- password change
 n=0
 for method in bind fastbind custom; do
-	extra=()
-	case $method in
-	fastbind) extra=("ldap_auth_method: fastbind" "ldap_filter: uid=%u,$LDAP_PEOPLE") ;;
-	custom) extra=("ldap_auth_method: custom" "ldap_bind_dn: $SLAPD_ADMIN_DN" "ldap_password: $SLAPD_ADMIN_PW") ;;
-	esac
-	with_ours "pw-$method" -- "ldap_servers: $SLAPD_URI" "ldap_search_base: $LDAP_PEOPLE" "${extra[@]}"
+	mapfile -t extra < <(method_lines "$method")
+	with_ours "pw-$method" -- "ldap_servers: $SLAPD_URI" "ldap_search_base: $LDAP_PEOPLE" ${extra[@]+"${extra[@]}"}
 	n=$((n + 1))
 	old="hank-old-$n" new="hank-new-$n"
 	ldap_set_password hank "$old"
