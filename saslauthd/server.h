@@ -3,7 +3,6 @@
 #define SASLAUTHD_SERVER_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
 #include "saslauthd/options.h"
 #include "saslauthd/privsep.h"
@@ -28,8 +27,5 @@ struct server {
  * that die, reload on SIGHUP, and return 0 after SIGTERM/SIGINT once workers are gone.
  * The caller must have blocked SIGCHLD, SIGTERM, SIGINT and SIGHUP. */
 int server_run_master(struct server *srv);
-
-/* Monotonic milliseconds. */
-int64_t server_now_ms(void);
 
 #endif
