@@ -110,11 +110,9 @@ bool config_get_bool(const struct config *cfg, const char *key, bool def)
 {
 	const char *v = config_get(cfg, key);
 
-	if (v == NULL)
-		return def;
-	if (v[0] == '1' || v[0] == 'y' || v[0] == 't' || strncmp(v, "on", 2) == 0)
-		return true;
-	if (v[0] == '0' || v[0] == 'n' || v[0] == 'f' || strncmp(v, "of", 2) == 0)
-		return false;
-	return def;
+	bool on = def;
+
+	if (v != NULL)
+		(void)str_parse_switch(v, &on);
+	return on;
 }

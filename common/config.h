@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/limits.h"
+
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_ENTRIES_MAX 256
 
@@ -16,7 +18,7 @@ struct config_entry {
 };
 
 struct config {
-	char path[4096];
+	char path[SA_PATH_MAX];
 	struct config_entry entries[CONFIG_ENTRIES_MAX];
 	size_t count;
 };

@@ -42,3 +42,18 @@ bool str_to_long(const char *s, long min, long max, long *out)
 	*out = v;
 	return true;
 }
+
+bool str_parse_switch(const char *s, bool *out)
+{
+	if (s == NULL)
+		return false;
+	if (s[0] == '1' || s[0] == 'y' || s[0] == 't' || strncmp(s, "on", 2) == 0) {
+		*out = true;
+		return true;
+	}
+	if (s[0] == '0' || s[0] == 'n' || s[0] == 'f' || strncmp(s, "of", 2) == 0) {
+		*out = false;
+		return true;
+	}
+	return false;
+}

@@ -14,4 +14,9 @@ bool str_format(char *dst, size_t dstsz, const char *fmt, ...) __attribute__((fo
 /* Parse a whole decimal string into [min, max]. Returns false on junk, overflow or range. */
 bool str_to_long(const char *s, long min, long max, long *out);
 
+/* The one yes/no rule of the tree, Cyrus's "switch" (libsasl2's config reader): a value
+ * starting with 1, y, t or "on" is true; with 0, n, f or "of" false (case-sensitive, as
+ * Cyrus). Returns false, leaving *out alone, for anything else. */
+bool str_parse_switch(const char *s, bool *out);
+
 #endif

@@ -30,11 +30,14 @@
 #include <curl/curl.h>
 
 #include "build_config.h"
+#include "common/clock.h"
 #include "common/config.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
 #include "mechanisms/mechanism.h"
+#include "mechanisms/remote_reply.h"
 
 #define HTTPFORM_DEFAULT_HOST "localhost"
 #define HTTPFORM_DEFAULT_PORT "80"
@@ -43,17 +46,10 @@
 #define HTTPFORM_TIMEOUT_MAX_S 300
 #define HTTPFORM_BODY_DISCARD_MAX (64 * 1024) /* reply bytes we accept and throw away */
 #define HTTPFORM_STATUS_LINE_MAX 512
-#define HTTPFORM_PATH_MAX 4096
 #define HTTPFORM_LOG_VALUE_MAX 512
 #define HTTP_OK 200
 #define HTTP_NO_CONTENT 204
 #define HTTP_FORBIDDEN 403
-#define MS_PER_S 1000L
-
-#define REPLY_OK "OK remote authentication successful"
-#define REPLY_NO_CONTACT "NO [ALERT] Couldn't contact remote authentication server"
-#define REPLY_UNEXPECTED "NO [ALERT] Unexpected response from remote authentication server"
-#define REPLY_INTERNAL "NO [ALERT] saslauthd internal error"
 
 /* ------------------------------------------------------------------ pure helpers */
 
@@ -190,7 +186,7 @@ void httpform_reason_phrase(const char *status_line, char *out, size_t outsz)
 struct httpform_conf {
 	char url[HTTPFORM_URL_MAX];
 	char *data; /* the template (malloc'ed) */
-	char cafile[HTTPFORM_PATH_MAX];
+	char cafile[SA_PATH_MAX];
 	bool verify;
 	long timeout_ms;
 };
@@ -264,7 +260,7 @@ static bool conf_load(const char *path, struct httpform_conf *c, char *err, size
 		str_format(err, errsz, "auth_httpform_init httpform_cafile too long");
 		goto out;
 	}
-	c->timeout_ms = seconds * MS_PER_S;
+	c->timeout_ms = seconds * SA_MS_PER_S;
 	c->verify = config_get_bool(cfg, "httpform_verify", true);
 	c->data = strdup(data);
 	if (c->data == NULL) {
@@ -284,9 +280,7 @@ static int httpform_init(const struct mech_settings *settings, char *err, size_t
 {
 	static bool curl_ready;
 	struct httpform_conf fresh;
-	const char *path = settings->config_path != NULL ? settings->config_path
-	                   : settings->option != NULL    ? settings->option
-	                                                 : SASLAUTHD_DEFAULT_CONF;
+	const char *path = mech_config_file(settings, false);
 
 	if (!curl_ready) {
 		/* Once, before any fork: libcurl's global state (OpenSSL) is not fork-safe to set up
@@ -423,7 +417,7 @@ static void classify(const struct http_reply *r, long code, struct mech_result *
 	char esc[HTTPFORM_STATUS_LINE_MAX * 4];
 
 	if (code == HTTP_OK || code == HTTP_NO_CONTENT) {
-		mech_result_set(result, VERDICT_OK, REPLY_OK, NULL);
+		mech_result_set(result, VERDICT_OK, REMOTE_REPLY_OK, NULL);
 		return;
 	}
 	if (code == HTTP_FORBIDDEN) {
@@ -434,7 +428,7 @@ static void classify(const struct http_reply *r, long code, struct mech_result *
 	}
 	log_mech(LOG_WARNING, "auth_httpform: unexpected response: %s",
 	         log_escape(r->status_line, esc, sizeof(esc)));
-	mech_result_set(result, VERDICT_FAIL, REPLY_UNEXPECTED, NULL);
+	mech_result_set(result, VERDICT_FAIL, REMOTE_REPLY_UNEXPECTED, NULL);
 }
 
 /* One request to the configured URL: a POST of body, or a HEAD when body is NULL.
@@ -478,7 +472,7 @@ static void perform(const struct httpform_conf *c, const char *body, size_t body
 
 	if (setup_failed) {
 		log_mech(LOG_ERR, "auth_httpform: cannot set up the request");
-		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, NULL);
+		mech_result_set(result, VERDICT_FAIL, REMOTE_REPLY_INTERNAL, NULL);
 		return;
 	}
 	if (rc == CURLE_OK) {
@@ -487,7 +481,7 @@ static void perform(const struct httpform_conf *c, const char *body, size_t body
 	}
 	log_mech(LOG_WARNING, "auth_httpform: %s: %s", c->url,
 	         errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-	mech_result_set(result, VERDICT_FAIL, contact_error(rc) ? REPLY_NO_CONTACT : REPLY_UNEXPECTED,
+	mech_result_set(result, VERDICT_FAIL, contact_error(rc) ? REMOTE_REPLY_NO_CONTACT : REMOTE_REPLY_UNEXPECTED,
 	                NULL);
 }
 
@@ -497,13 +491,13 @@ static void httpform_auth(const struct mech_request *req, struct mech_result *re
 	char lesc[HTTPFORM_LOG_VALUE_MAX];
 
 	if (c->data == NULL) {
-		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, "httpform not configured");
+		mech_result_set(result, VERDICT_FAIL, REMOTE_REPLY_INTERNAL, "httpform not configured");
 		return;
 	}
 	size_t len = httpform_expand(c->data, req->login, req->password, req->realm, NULL, 0);
 	char *body = malloc(len + 1);
 	if (body == NULL) {
-		mech_result_set(result, VERDICT_FAIL, REPLY_INTERNAL, NULL);
+		mech_result_set(result, VERDICT_FAIL, REMOTE_REPLY_INTERNAL, NULL);
 		return;
 	}
 	httpform_expand(c->data, req->login, req->password, req->realm, body, len + 1);

@@ -11,7 +11,7 @@
  * unreachable KDC is reported as such in the log reason; library messages are escaped
  * before they reach the log, since they may quote the login.
  *
- * Configuration (simple reader, spec §2): -O <file>, else SASLAUTHD_DEFAULT_CONF when
+ * Configuration (the simple reader, saslauthd.conf(5) LEXICAL RULES): -O <file>, else SASLAUTHD_DEFAULT_CONF when
  * it exists. Keys: krb5_keytab, krb5_verify_principal, krb5_servername,
  * krb5_conv_krb4_instance, krb5_<service>_instance, krb5_uppercase_realm (Cyrus
  * master), and ours: krb5_timeout (seconds per check, 1..300, default 10). */
@@ -36,11 +36,12 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
-#define KRB5_LEAK_CHECK() __lsan_do_leak_check()
+#define SA_KRB5_LEAK_CHECK() __lsan_do_leak_check()
 #else
-#define KRB5_LEAK_CHECK() ((void)0)
+#define SA_KRB5_LEAK_CHECK() ((void)0)
 #endif
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/secret.h"
@@ -53,7 +54,7 @@
 #define TIMEOUT_DEFAULT 10
 #define TIMEOUT_MAX 300
 
-struct krb5_settings {
+struct sa_krb5_settings {
 	struct config *cfg;     /* NULL when no file was read; krb5_<service>_instance lookups */
 	const char *keytab;     /* NULL: the library's default keytab */
 	const char *verify_principal;
@@ -63,7 +64,7 @@ struct krb5_settings {
 	long timeout; /* seconds */
 };
 
-static struct krb5_settings settings = { .verify_principal = "host", .timeout = TIMEOUT_DEFAULT };
+static struct sa_krb5_settings settings = { .verify_principal = "host", .timeout = TIMEOUT_DEFAULT };
 
 /* The library context of this process, created on first use (never before fork: the
  * master only reads the configuration). */
@@ -101,10 +102,10 @@ static bool parse_seconds(const char *value, long *out)
 }
 
 /* Read the configuration into *out (allocated; NULL when there is no file to read). */
-static int load_settings(const struct mech_settings *ms, struct krb5_settings *out, char *err,
+static int load_settings(const struct mech_settings *ms, struct sa_krb5_settings *out, char *err,
                          size_t errsz)
 {
-	const char *path = ms->option;
+	const char *path = mech_config_file(ms, true);
 	struct config *cfg;
 	char why[CONFIG_LINE_MAX + 128];
 	const char *timeout;
@@ -112,8 +113,6 @@ static int load_settings(const struct mech_settings *ms, struct krb5_settings *o
 	memset(out, 0, sizeof(*out));
 	out->verify_principal = "host";
 	out->timeout = TIMEOUT_DEFAULT;
-	if (path == NULL && access(SASLAUTHD_DEFAULT_CONF, F_OK) == 0)
-		path = SASLAUTHD_DEFAULT_CONF;
 	if (path == NULL)
 		return 0;
 	cfg = malloc(sizeof(*cfg));
@@ -146,7 +145,7 @@ static int load_settings(const struct mech_settings *ms, struct krb5_settings *o
 	return 0;
 }
 
-static void free_settings(struct krb5_settings *s)
+static void free_settings(struct sa_krb5_settings *s)
 {
 	if (s->cfg != NULL) {
 		config_free(s->cfg);
@@ -398,7 +397,7 @@ static void internal_error(struct mech_result *result, const char *step, const c
 	mech_result_set(result, VERDICT_FAIL, "NO saslauthd internal error", "%s: %s", step, msg);
 }
 
-static void krb5_auth_check(struct attempt *a, const struct mech_request *req,
+static void sa_krb5_auth_check(struct attempt *a, const struct mech_request *req,
                             struct mech_result *result)
 {
 	char pname[PRINCIPAL_MAX];
@@ -507,7 +506,7 @@ static void __attribute__((noinline)) child_run(krb5_context ctx, const struct m
 	memset(&rep, 0, sizeof(rep));
 	a.ctx = ctx;
 	a.progress_fd = fd;
-	krb5_auth_check(&a, req, &rep.result);
+	sa_krb5_auth_check(&a, req, &rep.result);
 	attempt_free(&a);
 	rep.log_priority = a.log_priority;
 	memcpy(rep.log_line, a.log_line, sizeof(rep.log_line));
@@ -539,16 +538,8 @@ static void __attribute__((noreturn)) child_check(krb5_context ctx, const struct
 		_exit(1);
 	child_run(ctx, req, fd);
 	/* Every krb5 object of the check must be freed by now (sanitizer builds check). */
-	KRB5_LEAK_CHECK();
+	SA_KRB5_LEAK_CHECK();
 	_exit(0);
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Read the child's progress bytes and its result until it is done or the deadline passes.
@@ -561,7 +552,7 @@ static bool collect(int fd, int64_t deadline, struct child_report *rep, char *st
 
 	*step = 0;
 	for (;;) {
-		int64_t left = deadline - monotonic_ms();
+		int64_t left = deadline - sa_clock_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -590,7 +581,7 @@ static bool collect(int fd, int64_t deadline, struct child_report *rep, char *st
 
 /* The check runs in a child process so that it can be abandoned: MIT krb5 1.20 has no
  * bound on a KDC that accepts a connection and never answers (about 27 s per KDC). */
-static void krb5_auth(const struct mech_request *req, struct mech_result *result)
+static void sa_krb5_auth(const struct mech_request *req, struct mech_result *result)
 {
 	char msg[LIBMSG_MAX];
 	krb5_context ctx = worker_context(msg, sizeof(msg));
@@ -610,7 +601,7 @@ static void krb5_auth(const struct mech_request *req, struct mech_result *result
 		                strerror(errno));
 		return;
 	}
-	int64_t deadline = monotonic_ms() + settings.timeout * 1000;
+	int64_t deadline = sa_clock_ms() + settings.timeout * SA_MS_PER_S;
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
@@ -637,7 +628,7 @@ static void krb5_auth(const struct mech_request *req, struct mech_result *result
 		secret_wipe(&rep, sizeof(rep));
 		return;
 	}
-	if (monotonic_ms() >= deadline) {
+	if (sa_clock_ms() >= deadline) {
 		const char *what = step == STEP_VERIFY ? "krb5_verify_init_creds"
 		                                      : "krb5_get_init_creds_password";
 		log_mech(LOG_ERR, "auth_krb5: %s: no answer from the KDC within %ld s, abandoned (timeout)",
@@ -748,7 +739,7 @@ static void preflight(void)
 /* saslauthd --check: the verification key in the keytab, then one AS exchange for a
  * principal that cannot exist in the verification principal's realm, through the same
  * bounded child process as a login. "Client not found" proves the KDC answers. */
-static int krb5_mech_check(const struct mech_settings *ms, char *report, size_t reportsz)
+static int sa_krb5_check(const struct mech_settings *ms, char *report, size_t reportsz)
 {
 	struct keytab_probe p;
 	struct mech_result result;
@@ -773,7 +764,7 @@ static int krb5_mech_check(const struct mech_settings *ms, char *report, size_t 
 	/* Not a secret: the principal does not exist, the KDC refuses before any key is used. */
 	struct mech_request req = { .login = login, .password = "no-such-principal", .service = "",
 	                            .realm = p.realm, .client_addr = "" };
-	krb5_auth(&req, &result);
+	sa_krb5_auth(&req, &result);
 	size_t len = strlen(report);
 	if (result.verdict == VERDICT_FAIL) {
 		snprintf(report + len, reportsz - len, "; KDC for %s: %s", p.realm, result.reason);
@@ -784,9 +775,9 @@ static int krb5_mech_check(const struct mech_settings *ms, char *report, size_t 
 	return status;
 }
 
-static int krb5_mech_init(const struct mech_settings *ms, char *err, size_t errsz)
+static int sa_krb5_init(const struct mech_settings *ms, char *err, size_t errsz)
 {
-	struct krb5_settings fresh;
+	struct sa_krb5_settings fresh;
 
 	if (load_settings(ms, &fresh, err, errsz) != 0)
 		return -1;
@@ -796,13 +787,13 @@ static int krb5_mech_init(const struct mech_settings *ms, char *err, size_t errs
 	return 0;
 }
 
-static int krb5_mech_reload(const struct mech_settings *ms, char *err, size_t errsz)
+static int sa_krb5_reload(const struct mech_settings *ms, char *err, size_t errsz)
 {
 	/* A rejected file keeps the settings in force. */
-	return krb5_mech_init(ms, err, errsz);
+	return sa_krb5_init(ms, err, errsz);
 }
 
-static void krb5_mech_cleanup(void)
+static void sa_krb5_cleanup(void)
 {
 	if (lib.ctx != NULL && lib.pid == getpid())
 		krb5_free_context(lib.ctx);
@@ -812,9 +803,9 @@ static void krb5_mech_cleanup(void)
 
 const struct mechanism mech_kerberos5 = {
 	.name = "kerberos5",
-	.init = krb5_mech_init,
-	.auth = krb5_auth,
-	.reload = krb5_mech_reload,
-	.cleanup = krb5_mech_cleanup,
-	.check = krb5_mech_check,
+	.init = sa_krb5_init,
+	.auth = sa_krb5_auth,
+	.reload = sa_krb5_reload,
+	.cleanup = sa_krb5_cleanup,
+	.check = sa_krb5_check,
 };

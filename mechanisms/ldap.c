@@ -1,5 +1,5 @@
 /* ldap: check passwords against an LDAP directory, configured by saslauthd.conf
- * (spec/ldap.md). Methods bind, fastbind and custom as in Cyrus, with these changes:
+ * (saslauthd.conf(5), LDAP). Methods bind, fastbind and custom as in Cyrus, with these changes:
  *  - the configuration is read and checked at start-up and on SIGHUP, not at first use;
  *  - each worker keeps two connections: "svc" stays bound as the service identity and
  *    carries searches, reads and group checks; "usr" carries the user binds. Cyrus binds
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
@@ -37,19 +38,19 @@ struct outcome {
 };
 
 struct login {
-	const struct ldap_settings *s;
-	struct ldap_tokens tok;
+	const struct sa_ldap_settings *s;
+	struct sa_ldap_tokens tok;
 	const char *password;
-	struct timespec deadline;
+	int64_t deadline;
 	char dn[LDAPC_DN_MAX]; /* the user's entry, once known */
 };
 
 static struct {
-	struct ldap_settings settings;
-	char path[4096];
+	struct sa_ldap_settings settings;
+	char path[SA_PATH_MAX];
 	struct lconn svc; /* bound as the service identity */
 	struct lconn usr; /* carries user binds; never used for searches */
-} ldap_state;
+} sa_ldap_state;
 
 static void set_outcome(struct outcome *o, enum outcome_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -95,21 +96,21 @@ static bool ensure_conn(struct lconn *c, enum lconn_identity who, const char *pr
 
 static bool ensure_svc(const struct login *l, struct outcome *o)
 {
-	return ensure_conn(&ldap_state.svc, LCONN_SERVICE, NULL, l, o);
+	return ensure_conn(&sa_ldap_state.svc, LCONN_SERVICE, NULL, l, o);
 }
 
 static bool ensure_usr(const struct login *l, struct outcome *o)
 {
 	/* Same server as the searches when possible: replicas may lag behind each other. */
-	const char *prefer = lconn_usable(&ldap_state.svc) ? ldap_state.svc.uri : NULL;
-	return ensure_conn(&ldap_state.usr, LCONN_ANONYMOUS, prefer, l, o);
+	const char *prefer = lconn_usable(&sa_ldap_state.svc) ? sa_ldap_state.svc.uri : NULL;
+	return ensure_conn(&sa_ldap_state.usr, LCONN_ANONYMOUS, prefer, l, o);
 }
 
 /* Whether fastbind's group checks can run as the service rather than as the user. With
  * SASL the service binds as ldap_id (bind_as ignores ldap_bind_dn then); ldap_mech alone
  * is no service identity: in fastbind it is the mechanism of the users' own binds, and a
  * service bind with it but without ldap_id fails (and failed every login). */
-static bool has_service_identity(const struct ldap_settings *s)
+static bool has_service_identity(const struct sa_ldap_settings *s)
 {
 	if (s->use_sasl)
 		return s->sasl_id[0] != '\0';
@@ -118,10 +119,10 @@ static bool has_service_identity(const struct ldap_settings *s)
 
 /* ---------------------------------------------------------------- steps */
 
-static bool expand(const char *tmpl, const struct ldap_tokens *t, enum ldap_context ctx,
+static bool expand(const char *tmpl, const struct sa_ldap_tokens *t, enum sa_ldap_context ctx,
                    char *out, size_t outsz, const char *key, struct outcome *o)
 {
-	if (ldap_expand(tmpl, t, ctx, out, outsz))
+	if (sa_ldap_expand(tmpl, t, ctx, out, outsz))
 		return true;
 	set_outcome(o, OUT_NOUSER, "%s too long after expansion", key);
 	return false;
@@ -146,14 +147,14 @@ static bool find_user(struct login *l, const char *attr, struct berval **value,
 	char *attrs[] = { (char *)(attr != NULL ? attr : LDAP_NO_ATTRS), NULL };
 	LDAPMessage *res = NULL;
 
-	if (!expand(l->s->search_base, &l->tok, LDAP_CTX_DN, base, sizeof(base), "ldap_search_base", o) ||
-	    !expand(l->s->filter, &l->tok, LDAP_CTX_FILTER, filter, sizeof(filter), "ldap_filter", o))
+	if (!expand(l->s->search_base, &l->tok, SA_LDAP_CTX_DN, base, sizeof(base), "ldap_search_base", o) ||
+	    !expand(l->s->filter, &l->tok, SA_LDAP_CTX_FILTER, filter, sizeof(filter), "ldap_filter", o))
 		return false;
-	int rc = lconn_search(&ldap_state.svc, base, (int)l->s->scope, filter, attrs,
+	int rc = lconn_search(&sa_ldap_state.svc, base, (int)l->s->scope, filter, attrs,
 	                      USER_SEARCH_SIZELIMIT, l->deadline, &res);
 	bool ok = false;
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_SIZELIMIT_EXCEEDED) {
-		int n = res != NULL ? ldap_count_entries(ldap_state.svc.ld, res) : 0;
+		int n = res != NULL ? ldap_count_entries(sa_ldap_state.svc.ld, res) : 0;
 		if (n == 0)
 			set_outcome(o, OUT_NOUSER, "user not found");
 		else if (n > 1 || rc == LDAP_SIZELIMIT_EXCEEDED)
@@ -166,8 +167,8 @@ static bool find_user(struct login *l, const char *attr, struct berval **value,
 		server_error(o, "server unavailable: user search", rc);
 	}
 	if (ok) {
-		LDAPMessage *e = ldap_first_entry(ldap_state.svc.ld, res);
-		char *dn = e != NULL ? ldap_get_dn(ldap_state.svc.ld, e) : NULL;
+		LDAPMessage *e = ldap_first_entry(sa_ldap_state.svc.ld, res);
+		char *dn = e != NULL ? ldap_get_dn(sa_ldap_state.svc.ld, e) : NULL;
 		ok = dn != NULL && str_copy(l->dn, sizeof(l->dn), dn);
 		if (!ok)
 			set_outcome(o, OUT_FAIL, "cannot read the DN of the user's entry");
@@ -175,7 +176,7 @@ static bool find_user(struct login *l, const char *attr, struct berval **value,
 		if (ok && attr != NULL)
 			*value = NULL;
 		if (ok && attr != NULL) {
-			struct berval **vals = ldap_get_values_len(ldap_state.svc.ld, e, attr);
+			struct berval **vals = ldap_get_values_len(sa_ldap_state.svc.ld, e, attr);
 			int nv = ldap_count_values_len(vals);
 			if (nv > 0)
 				*value = ber_bvdup(vals[nv - 1]);
@@ -207,7 +208,7 @@ static void check_stored(const struct berval *value, const char *password, struc
 
 /* ---------------------------------------------------------------- groups */
 
-static bool group_configured(const struct ldap_settings *s)
+static bool group_configured(const struct sa_ldap_settings *s)
 {
 	return s->group_dn[0] != '\0' || s->group_filter[0] != '\0';
 }
@@ -216,7 +217,7 @@ static void group_by_attr(struct lconn *c, const struct login *l, struct outcome
 {
 	char group[LDAPC_DN_MAX];
 
-	if (!expand(l->s->group_dn, &l->tok, LDAP_CTX_DN, group, sizeof(group), "ldap_group_dn", o))
+	if (!expand(l->s->group_dn, &l->tok, SA_LDAP_CTX_DN, group, sizeof(group), "ldap_group_dn", o))
 		return;
 	int rc = lconn_compare(c, group, l->s->group_attr, l->dn, l->deadline);
 	if (rc == LDAP_COMPARE_TRUE)
@@ -231,13 +232,13 @@ static void group_by_filter(struct lconn *c, const struct login *l, struct outco
 {
 	char base[LDAPC_DN_MAX], filter[LDAPC_DN_MAX];
 	char *attrs[] = { (char *)LDAP_NO_ATTRS, NULL };
-	struct ldap_tokens t = l->tok;
+	struct sa_ldap_tokens t = l->tok;
 	LDAPMessage *res = NULL;
 
 	t.dn = l->dn;
-	if (!expand(l->s->group_search_base, &t, LDAP_CTX_DN, base, sizeof(base),
+	if (!expand(l->s->group_search_base, &t, SA_LDAP_CTX_DN, base, sizeof(base),
 	            "ldap_group_search_base", o) ||
-	    !expand(l->s->group_filter, &t, LDAP_CTX_FILTER, filter, sizeof(filter),
+	    !expand(l->s->group_filter, &t, SA_LDAP_CTX_FILTER, filter, sizeof(filter),
 	            "ldap_group_filter", o))
 		return;
 	int rc = lconn_search(c, base, (int)l->s->group_scope, filter, attrs, GROUP_SEARCH_SIZELIMIT,
@@ -269,9 +270,9 @@ static void method_bind(struct login *l, struct outcome *o)
 {
 	if (!ensure_svc(l, o) || !find_user(l, NULL, NULL, o) || !ensure_usr(l, o))
 		return;
-	classify_bind(lconn_simple_bind(&ldap_state.usr, l->dn, l->password, l->deadline), o);
+	classify_bind(lconn_simple_bind(&sa_ldap_state.usr, l->dn, l->password, l->deadline), o);
 	if (o->kind == OUT_OK)
-		check_group(&ldap_state.svc, l, o);
+		check_group(&sa_ldap_state.svc, l, o);
 }
 
 static void method_custom(struct login *l, struct outcome *o)
@@ -286,7 +287,7 @@ static void method_custom(struct login *l, struct outcome *o)
 		ber_bvfree(value);
 	}
 	if (o->kind == OUT_OK)
-		check_group(&ldap_state.svc, l, o);
+		check_group(&sa_ldap_state.svc, l, o);
 }
 
 /* Client-side SASL failures of ldap_sasl_interactive_bind: no mechanism usable with these
@@ -307,13 +308,13 @@ static void sasl_user_bind(struct login *l, struct outcome *o)
 		str_format(authcid, sizeof(authcid), "%s@%s", l->tok.user, realm);
 	else
 		str_copy(authcid, sizeof(authcid), l->tok.user);
-	int rc = lconn_sasl_bind(&ldap_state.usr, l->s->mech, authcid, "", l->s->realm, l->password,
+	int rc = lconn_sasl_bind(&sa_ldap_state.usr, l->s->mech, authcid, "", l->s->realm, l->password,
 	                         l->deadline);
 	if (sasl_setup_error(rc)) {
 		/* Nothing was asked of the server about this password: say why, and do not call
 		 * it a wrong password (e.g. PLAIN refused by the default "noplain" secprops). */
 		char diag[LCONN_DIAG_MAX];
-		lconn_diagnostic(&ldap_state.usr, diag, sizeof(diag));
+		lconn_diagnostic(&sa_ldap_state.usr, diag, sizeof(diag));
 		set_outcome(o, OUT_FAIL, "SASL bind (%s): %s%s",
 		            l->s->mech[0] != '\0' ? l->s->mech : "default mechanism", ldap_err2string(rc),
 		            diag);
@@ -322,7 +323,7 @@ static void sasl_user_bind(struct login *l, struct outcome *o)
 	classify_bind(rc, o);
 	if (o->kind != OUT_OK || !group_configured(l->s))
 		return;
-	rc = lconn_whoami(&ldap_state.usr, l->deadline, l->dn, sizeof(l->dn));
+	rc = lconn_whoami(&sa_ldap_state.usr, l->deadline, l->dn, sizeof(l->dn));
 	if (rc != LDAP_SUCCESS) {
 		log_mech(LOG_WARNING, "ldap_whoami_s() failed.");
 		if (lconn_transport_error(rc))
@@ -339,18 +340,18 @@ static void method_fastbind(struct login *l, struct outcome *o)
 	if (l->s->use_sasl) {
 		sasl_user_bind(l, o);
 	} else {
-		if (!expand(l->s->filter, &l->tok, LDAP_CTX_DN, l->dn, sizeof(l->dn), "ldap_filter", o))
+		if (!expand(l->s->filter, &l->tok, SA_LDAP_CTX_DN, l->dn, sizeof(l->dn), "ldap_filter", o))
 			return;
-		classify_bind(lconn_simple_bind(&ldap_state.usr, l->dn, l->password, l->deadline), o);
+		classify_bind(lconn_simple_bind(&sa_ldap_state.usr, l->dn, l->password, l->deadline), o);
 	}
 	if (o->kind != OUT_OK || !group_configured(l->s))
 		return;
 	/* Cyrus checks groups with the user's own rights; prefer the service's when there is one. */
 	if (has_service_identity(l->s)) {
 		if (ensure_svc(l, o))
-			check_group(&ldap_state.svc, l, o);
+			check_group(&sa_ldap_state.svc, l, o);
 	} else {
-		check_group(&ldap_state.usr, l, o);
+		check_group(&sa_ldap_state.usr, l, o);
 	}
 }
 
@@ -374,16 +375,16 @@ static void run_method(struct login *l, struct outcome *o)
 
 static void drop_connections(void)
 {
-	lconn_close(&ldap_state.svc);
-	lconn_close(&ldap_state.usr);
+	lconn_close(&sa_ldap_state.svc);
+	lconn_close(&sa_ldap_state.usr);
 }
 
 static void drop_broken(void)
 {
-	if (ldap_state.svc.broken)
-		lconn_close(&ldap_state.svc);
-	if (ldap_state.usr.broken)
-		lconn_close(&ldap_state.usr);
+	if (sa_ldap_state.svc.broken)
+		lconn_close(&sa_ldap_state.svc);
+	if (sa_ldap_state.usr.broken)
+		lconn_close(&sa_ldap_state.usr);
 }
 
 static void set_result(const struct login *l, const struct outcome *o, struct mech_result *r)
@@ -408,9 +409,9 @@ static void set_result(const struct login *l, const struct outcome *o, struct me
 	         l->tok.realm[0] != '\0' ? "/" : "", l->tok.realm, r->reason);
 }
 
-static void ldap_auth(const struct mech_request *req, struct mech_result *result)
+static void sa_ldap_auth(const struct mech_request *req, struct mech_result *result)
 {
-	const struct ldap_settings *s = &ldap_state.settings;
+	const struct sa_ldap_settings *s = &sa_ldap_state.settings;
 	struct login l = { .s = s, .password = req->password };
 	struct outcome o;
 
@@ -440,16 +441,7 @@ static void log_warning(void *ctx, const char *message)
 	log_mech(LOG_WARNING, "ldap: %s", message);
 }
 
-static const char *conf_path(const struct mech_settings *settings)
-{
-	if (settings->option != NULL)
-		return settings->option;
-	if (settings->config_path != NULL)
-		return settings->config_path;
-	return SASLAUTHD_DEFAULT_CONF;
-}
-
-static void warn_risky(const struct ldap_settings *s)
+static void warn_risky(const struct sa_ldap_settings *s)
 {
 	if (s->tls_check_peer == LDAPC_OFF)
 		log_mech(LOG_WARNING, "ldap: %s: ldap_tls_check_peer is off: LDAP server certificates "
@@ -458,29 +450,29 @@ static void warn_risky(const struct ldap_settings *s)
 
 static int load(const struct mech_settings *settings, char *err, size_t errsz)
 {
-	static struct ldap_settings fresh; /* ~30 KiB: not on the stack */
+	static struct sa_ldap_settings fresh; /* ~30 KiB: not on the stack */
 	char why[512];
-	const char *path = conf_path(settings);
+	const char *path = mech_config_file(settings, false);
 
-	if (!ldap_settings_load(&fresh, path, log_warning, NULL, why, sizeof(why))) {
+	if (!sa_ldap_settings_load(&fresh, path, log_warning, NULL, why, sizeof(why))) {
 		str_format(err, errsz, "cannot use LDAP configuration %s", why);
-		ldap_settings_wipe(&fresh);
+		sa_ldap_settings_wipe(&fresh);
 		return -1;
 	}
 	warn_risky(&fresh);
-	ldap_settings_wipe(&ldap_state.settings);
-	ldap_state.settings = fresh;
-	ldap_settings_wipe(&fresh);
-	str_copy(ldap_state.path, sizeof(ldap_state.path), path);
+	sa_ldap_settings_wipe(&sa_ldap_state.settings);
+	sa_ldap_state.settings = fresh;
+	sa_ldap_settings_wipe(&fresh);
+	str_copy(sa_ldap_state.path, sizeof(sa_ldap_state.path), path);
 	return 0;
 }
 
-static int ldap_init(const struct mech_settings *settings, char *err, size_t errsz)
+static int sa_ldap_init(const struct mech_settings *settings, char *err, size_t errsz)
 {
 	return load(settings, err, errsz);
 }
 
-static int ldap_reload(const struct mech_settings *settings, char *err, size_t errsz)
+static int sa_ldap_reload(const struct mech_settings *settings, char *err, size_t errsz)
 {
 	if (load(settings, err, errsz) != 0)
 		return -1;
@@ -488,21 +480,21 @@ static int ldap_reload(const struct mech_settings *settings, char *err, size_t e
 	return 0;
 }
 
-static void ldap_worker_init(void)
+static void sa_ldap_worker_init(void)
 {
-	int level = ldap_state.settings.debug;
+	int level = sa_ldap_state.settings.debug;
 	/* The library's debug level is process-wide by nature. */
 	if (level != 0 && ldap_set_option(NULL, LDAP_OPT_DEBUG_LEVEL, &level) != LDAP_OPT_SUCCESS)
 		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_DEBUG_LEVEL %x.", level);
 	/* A worker forked from a process that held connections must not share their sockets. */
-	ldap_state.svc.ld = NULL;
-	ldap_state.usr.ld = NULL;
+	sa_ldap_state.svc.ld = NULL;
+	sa_ldap_state.usr.ld = NULL;
 }
 
 /* ---------------------------------------------------------------- saslauthd --check */
 
 struct check_trace {
-	const struct ldap_settings *s;
+	const struct sa_ldap_settings *s;
 	const char *identity; /* what the bind is, as the report says it */
 	char tried[MECH_REASON_MAX * 3];
 };
@@ -537,7 +529,7 @@ static void check_note(void *ctx, const struct lconn_attempt *a)
 
 /* The connection a request opens first: the service one for bind and custom (and for
  * fastbind's group checks when there is a service identity), else an anonymous one. */
-static enum lconn_identity check_identity(const struct ldap_settings *s, char *what, size_t whatsz)
+static enum lconn_identity check_identity(const struct sa_ldap_settings *s, char *what, size_t whatsz)
 {
 	if (s->auth_method == LDAPC_AUTH_FASTBIND &&
 	    !(group_configured(s) && has_service_identity(s))) {
@@ -556,7 +548,7 @@ static enum lconn_identity check_identity(const struct ldap_settings *s, char *w
 }
 
 /* Without a service identity the bind proves little: read the root DSE as well. */
-static int check_root_dse(struct lconn *c, struct timespec deadline, char *out, size_t outsz)
+static int check_root_dse(struct lconn *c, int64_t deadline, char *out, size_t outsz)
 {
 	char *attrs[] = { (char *)"namingContexts", NULL };
 	LDAPMessage *res = NULL;
@@ -569,14 +561,14 @@ static int check_root_dse(struct lconn *c, struct timespec deadline, char *out, 
 
 /* saslauthd --check: open the connection a request would open, through the same
  * fail-over, TLS and bind code, once; report every server tried. No user is looked up. */
-static int ldap_check(const struct mech_settings *settings, char *report, size_t reportsz)
+static int sa_ldap_check(const struct mech_settings *settings, char *report, size_t reportsz)
 {
 	struct check_trace t;
 	struct lconn c;
-	const struct ldap_settings *s = &ldap_state.settings;
+	const struct sa_ldap_settings *s = &sa_ldap_state.settings;
 	char what[LDAPC_DN_MAX + 64];
 	char err[WHY_MAX];
-	struct timespec deadline = lconn_deadline(s->timeout);
+	int64_t deadline = lconn_deadline(s->timeout);
 	int status = -1;
 
 	(void)settings;
@@ -603,18 +595,18 @@ static int ldap_check(const struct mech_settings *settings, char *report, size_t
 	return status;
 }
 
-static void ldap_cleanup(void)
+static void sa_ldap_cleanup(void)
 {
 	drop_connections();
-	ldap_settings_wipe(&ldap_state.settings);
+	sa_ldap_settings_wipe(&sa_ldap_state.settings);
 }
 
 const struct mechanism mech_ldap = {
 	.name = "ldap",
-	.init = ldap_init,
-	.worker_init = ldap_worker_init,
-	.auth = ldap_auth,
-	.reload = ldap_reload,
-	.cleanup = ldap_cleanup,
-	.check = ldap_check,
+	.init = sa_ldap_init,
+	.worker_init = sa_ldap_worker_init,
+	.auth = sa_ldap_auth,
+	.reload = sa_ldap_reload,
+	.cleanup = sa_ldap_cleanup,
+	.check = sa_ldap_check,
 };

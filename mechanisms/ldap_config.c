@@ -1,4 +1,4 @@
-/* The ldap mechanism's saslauthd.conf reader: keys, aliases, defaults (spec/ldap.md §2).
+/* The ldap mechanism's saslauthd.conf reader: keys, aliases, defaults (saslauthd.conf(5), LDAP Keys).
  * The lexical pass is the shared one (config_load); this file only interprets entries. */
 #include "mechanisms/ldap_config.h"
 
@@ -36,7 +36,7 @@ struct key_def {
 	const char *name;
 	const char *alias; /* NULL when none */
 	enum key_type type;
-	size_t offset; /* of the field in struct ldap_settings */
+	size_t offset; /* of the field in struct sa_ldap_settings */
 	size_t size;   /* KEY_STRING: buffer size */
 	const struct enum_word *words; /* KEY_ENUM: NULL-terminated */
 };
@@ -53,8 +53,8 @@ static const struct enum_word deref_words[] = {
 static const struct enum_word match_words[] = {
 	{ "attr", LDAPC_GROUP_ATTR }, { "filter", LDAPC_GROUP_FILTER }, { NULL, 0 } };
 
-#define FIELD(f) offsetof(struct ldap_settings, f)
-#define STR(name, alias, f) { name, alias, KEY_STRING, FIELD(f), sizeof(((struct ldap_settings *)0)->f), NULL }
+#define FIELD(f) offsetof(struct sa_ldap_settings, f)
+#define STR(name, alias, f) { name, alias, KEY_STRING, FIELD(f), sizeof(((struct sa_ldap_settings *)0)->f), NULL }
 #define INT(name, f) { name, NULL, KEY_INT, FIELD(f), 0, NULL }
 #define SWITCH(name, f) { name, NULL, KEY_SWITCH, FIELD(f), 0, NULL }
 #define ENUM(name, f, w) { name, NULL, KEY_ENUM, FIELD(f), 0, w }
@@ -99,7 +99,7 @@ static const struct key_def keys[] = {
 };
 
 struct load_ctx {
-	struct ldap_settings *s;
+	struct sa_ldap_settings *s;
 	ldapc_warn_fn warn;
 	void *warn_ctx;
 	bool group_search_base_given;
@@ -123,7 +123,7 @@ static void warn(const struct load_ctx *ctx, int line, const char *fmt, ...)
 	ctx->warn(ctx->warn_ctx, message);
 }
 
-void ldap_settings_defaults(struct ldap_settings *s)
+void sa_ldap_settings_defaults(struct sa_ldap_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	str_copy(s->servers, sizeof(s->servers), LDAPC_DEFAULT_SERVERS);
@@ -157,16 +157,6 @@ static int parse_int(const char *v)
 	return (int)n;
 }
 
-static bool switch_on(const char *v)
-{
-	return v[0] == '1' || v[0] == 'y' || v[0] == 't' || strncmp(v, "on", 2) == 0;
-}
-
-static bool switch_off(const char *v)
-{
-	return v[0] == '0' || v[0] == 'n' || v[0] == 'f' || strncmp(v, "of", 2) == 0;
-}
-
 static const struct key_def *find_key(const char *key)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -180,8 +170,8 @@ static const struct key_def *find_key(const char *key)
 static void apply_switch(const struct load_ctx *ctx, const struct config_entry *e, bool *out)
 {
 	/* Unlike the simple reader, text that is neither on nor off means off (Cyrus). */
-	*out = switch_on(e->value);
-	if (!*out && !switch_off(e->value))
+	*out = false;
+	if (!str_parse_switch(e->value, out))
 		warn(ctx, e->line, "%s is not a valid value for %s (taken as off)", e->value, e->key);
 }
 
@@ -231,10 +221,10 @@ static void apply(struct load_ctx *ctx, const struct key_def *k, const struct co
 	}
 }
 
-/* Rules that depend on several keys, applied after the whole file (spec/ldap.md §2). */
+/* Rules that depend on several keys, applied after the whole file (saslauthd.conf(5), LDAP Keys). */
 static void derive(struct load_ctx *ctx)
 {
-	struct ldap_settings *s = ctx->s;
+	struct sa_ldap_settings *s = ctx->s;
 
 	if (!ctx->group_search_base_given && s->group_filter[0] != '\0' && s->search_base[0] != '\0')
 		str_copy(s->group_search_base, sizeof(s->group_search_base), s->search_base);
@@ -250,13 +240,13 @@ static void derive(struct load_ctx *ctx)
 	}
 }
 
-bool ldap_settings_load(struct ldap_settings *s, const char *path, ldapc_warn_fn warn_fn,
+bool sa_ldap_settings_load(struct sa_ldap_settings *s, const char *path, ldapc_warn_fn warn_fn,
                         void *warn_ctx, char *err, size_t errsz)
 {
 	struct config cfg;
 	struct load_ctx ctx = { .s = s, .warn = warn_fn, .warn_ctx = warn_ctx };
 
-	ldap_settings_defaults(s);
+	sa_ldap_settings_defaults(s);
 	str_copy(s->path, sizeof(s->path), path);
 	if (!config_load(&cfg, path, err, errsz))
 		return false;
@@ -276,7 +266,7 @@ bool ldap_settings_load(struct ldap_settings *s, const char *path, ldapc_warn_fn
 	return true;
 }
 
-void ldap_settings_wipe(struct ldap_settings *s)
+void sa_ldap_settings_wipe(struct sa_ldap_settings *s)
 {
 	secret_wipe(s->password, sizeof(s->password));
 }

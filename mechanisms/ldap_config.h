@@ -1,4 +1,4 @@
-/* saslauthd.conf for the ldap mechanism (spec/ldap.md §1-2): Cyrus's keys, aliases and
+/* saslauthd.conf for the ldap mechanism (saslauthd.conf(5): LEXICAL RULES, LDAP Keys): Cyrus's keys, aliases and
  * defaults on top of the shared lexer (common/config.c). Differences from the simple
  * reader: the last occurrence of a key wins, unknown switch text means "off", and unknown
  * keys or enumerated values are reported (file:line) and then ignored, as 2.1.28 ignores
@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "common/limits.h"
 
 /* Buffer sizes (bytes including the terminator). Cyrus's limits, except where its
  * truncation was a weakness: the service password (128 in Cyrus) and the group filter and
@@ -28,8 +30,8 @@ enum ldapc_deref { LDAPC_DEREF_NEVER = 0, LDAPC_DEREF_SEARCH = 1, LDAPC_DEREF_FI
 /* ldap_tls_check_peer absent: leave the library default (ldap.conf TLS_REQCERT). */
 enum ldapc_tristate { LDAPC_UNSET = -1, LDAPC_OFF = 0, LDAPC_ON = 1 };
 
-struct ldap_settings {
-	char path[4096]; /* the file these came from, for messages */
+struct sa_ldap_settings {
+	char path[SA_PATH_MAX]; /* the file these came from, for messages */
 	char servers[LDAPC_URI_MAX];
 	char bind_dn[LDAPC_DN_MAX];
 	char password[LDAPC_SECRET_MAX];
@@ -73,15 +75,15 @@ struct ldap_settings {
 typedef void (*ldapc_warn_fn)(void *ctx, const char *message);
 
 /* Cyrus's defaults. */
-void ldap_settings_defaults(struct ldap_settings *s);
+void sa_ldap_settings_defaults(struct sa_ldap_settings *s);
 
 /* Read and validate a file. False, with "<path>[:<line>]: <problem>" in err, when the file
  * cannot be used at all (missing, unreadable, a line without "key:" or without a value).
  * warn may be NULL. */
-bool ldap_settings_load(struct ldap_settings *s, const char *path, ldapc_warn_fn warn,
+bool sa_ldap_settings_load(struct sa_ldap_settings *s, const char *path, ldapc_warn_fn warn,
                         void *warn_ctx, char *err, size_t errsz);
 
 /* Wipe the secrets a settings block holds. */
-void ldap_settings_wipe(struct ldap_settings *s);
+void sa_ldap_settings_wipe(struct sa_ldap_settings *s);
 
 #endif

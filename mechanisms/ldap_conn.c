@@ -8,12 +8,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strutil.h"
 
-#define MS_PER_S 1000L
-#define NS_PER_MS 1000000L
-#define US_PER_MS 1000L
 #define LDAPV2 2
 #define LDAPV3 3
 #define URI_SEPARATORS " \t,"
@@ -40,24 +38,19 @@ struct sasl_creds {
 	const char *authcid, *authzid, *realm, *password;
 };
 
-struct timespec lconn_deadline(int seconds)
+int64_t lconn_deadline(int seconds)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += seconds;
-	return t;
+	return sa_clock_ms() + (int64_t)seconds * SA_MS_PER_S;
 }
 
-static long ms_left(struct timespec deadline)
+static long ms_left(int64_t deadline)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline.tv_sec - now.tv_sec) * MS_PER_S + (deadline.tv_nsec - now.tv_nsec) / NS_PER_MS;
+	return (long)sa_ms_until(deadline);
 }
 
 static struct timeval ms_to_tv(long ms)
 {
-	struct timeval tv = { .tv_sec = ms / MS_PER_S, .tv_usec = (ms % MS_PER_S) * US_PER_MS };
+	struct timeval tv = { .tv_sec = ms / SA_MS_PER_S, .tv_usec = (ms % SA_MS_PER_S) * SA_US_PER_MS };
 	return tv;
 }
 
@@ -82,7 +75,7 @@ bool lconn_usable(const struct lconn *c)
 }
 
 /* Bound the library's synchronous calls (StartTLS, SASL, who-am-i) by the deadline too. */
-static bool set_api_timeout(LDAP *ld, struct timespec deadline)
+static bool set_api_timeout(LDAP *ld, int64_t deadline)
 {
 	long ms = ms_left(deadline);
 	if (ms <= 0)
@@ -99,7 +92,7 @@ static int note_failure(struct lconn *c, int rc)
 }
 
 /* Wait for the answer to msgid; on timeout abandon it and give the connection up. */
-static int wait_result(struct lconn *c, int msgid, struct timespec deadline, LDAPMessage **res)
+static int wait_result(struct lconn *c, int msgid, int64_t deadline, LDAPMessage **res)
 {
 	long ms = ms_left(deadline);
 	*res = NULL;
@@ -134,7 +127,7 @@ static int finish(struct lconn *c, LDAPMessage *res, bool keep)
 
 /* The tail every single-result operation shares: rc and msgid from starting it, then
  * wait for its result within the deadline and turn that into the operation's code. */
-static int await_outcome(struct lconn *c, int rc, int msgid, struct timespec deadline)
+static int await_outcome(struct lconn *c, int rc, int msgid, int64_t deadline)
 {
 	LDAPMessage *res;
 
@@ -147,7 +140,7 @@ static int await_outcome(struct lconn *c, int rc, int msgid, struct timespec dea
 }
 
 int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
-                      struct timespec deadline)
+                      int64_t deadline)
 {
 	struct berval cred = { .bv_len = strlen(password), .bv_val = (char *)password };
 	int msgid = -1;
@@ -185,7 +178,7 @@ static const char *or_null(const char *s)
 
 int lconn_sasl_bind(struct lconn *c, const char *mech, const char *authcid,
                     const char *authzid, const char *realm, const char *password,
-                    struct timespec deadline)
+                    int64_t deadline)
 {
 	struct sasl_creds cr = { or_null(authcid), or_null(authzid), or_null(realm), password };
 
@@ -197,7 +190,7 @@ int lconn_sasl_bind(struct lconn *c, const char *mech, const char *authcid,
 }
 
 int lconn_search(struct lconn *c, const char *base, int scope, const char *filter,
-                 char **attrs, int sizelimit, struct timespec deadline, LDAPMessage **res)
+                 char **attrs, int sizelimit, int64_t deadline, LDAPMessage **res)
 {
 	int msgid = -1;
 	int rc = ldap_search_ext(c->ld, base, scope, filter, attrs, 0, NULL, NULL, NULL, sizelimit,
@@ -213,7 +206,7 @@ int lconn_search(struct lconn *c, const char *base, int scope, const char *filte
 }
 
 int lconn_compare(struct lconn *c, const char *dn, const char *attr, const char *value,
-                  struct timespec deadline)
+                  int64_t deadline)
 {
 	struct berval bv = { .bv_len = strlen(value), .bv_val = (char *)value };
 	int msgid = -1;
@@ -222,7 +215,7 @@ int lconn_compare(struct lconn *c, const char *dn, const char *attr, const char 
 	return await_outcome(c, rc, msgid, deadline);
 }
 
-int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t outsz)
+int lconn_whoami(struct lconn *c, int64_t deadline, char *out, size_t outsz)
 {
 	struct berval *id = NULL;
 
@@ -265,7 +258,7 @@ static void set_str_opt(LDAP *ld, int opt, const char *name, const char *value)
 		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_%s (%s).", name, ldap_err2string(rc));
 }
 
-static bool has_tls_settings(const struct ldap_settings *s)
+static bool has_tls_settings(const struct sa_ldap_settings *s)
 {
 	return s->tls_cacert_file[0] || s->tls_cacert_dir[0] || s->tls_ciphers[0] || s->tls_cert[0] ||
 	       s->tls_key[0] || s->tls_check_peer != LDAPC_UNSET;
@@ -274,7 +267,7 @@ static bool has_tls_settings(const struct ldap_settings *s)
 /* Why the library refused to build a TLS context from these settings. It says nothing
  * itself (ldap_set_option only fails), so name the unreadable file if there is one, else
  * the settings it may have rejected. */
-static void tls_settings_error(const struct ldap_settings *s, char *err, size_t errsz)
+static void tls_settings_error(const struct sa_ldap_settings *s, char *err, size_t errsz)
 {
 	const struct {
 		const char *key, *path;
@@ -300,7 +293,7 @@ static void tls_settings_error(const struct ldap_settings *s, char *err, size_t 
 /* TLS settings on this handle only, in a TLS context of its own: unlike Cyrus, nothing
  * process-global is changed. False (err set) when the library cannot build the context:
  * connecting anyway would only fail later with a misleading "Can't contact LDAP server". */
-static bool set_tls_options(LDAP *ld, const struct ldap_settings *s, char *err, size_t errsz)
+static bool set_tls_options(LDAP *ld, const struct sa_ldap_settings *s, char *err, size_t errsz)
 {
 	if (!has_tls_settings(s))
 		return true;
@@ -329,7 +322,7 @@ static void set_int_opt(LDAP *ld, int opt, const char *name, int value)
 		log_mech(LOG_WARNING, "Unable to set LDAP_OPT_%s %d.", name, value);
 }
 
-static bool set_handle_options(LDAP *ld, const struct ldap_settings *s, long budget_ms,
+static bool set_handle_options(LDAP *ld, const struct sa_ldap_settings *s, long budget_ms,
                                char *err, size_t errsz)
 {
 	int version = s->version;
@@ -355,8 +348,8 @@ static bool set_handle_options(LDAP *ld, const struct ldap_settings *s, long bud
 	return set_tls_options(ld, s, err, errsz);
 }
 
-static int bind_as(struct lconn *c, const struct ldap_settings *s, enum lconn_identity who,
-                   struct timespec deadline)
+static int bind_as(struct lconn *c, const struct sa_ldap_settings *s, enum lconn_identity who,
+                   int64_t deadline)
 {
 	if (who == LCONN_ANONYMOUS)
 		return lconn_simple_bind(c, "", "", deadline);
@@ -367,7 +360,7 @@ static int bind_as(struct lconn *c, const struct ldap_settings *s, enum lconn_id
 }
 
 /* Transport set-up of one server: TCP (or UNIX) connect, StartTLS, SASL properties. */
-static int connect_transport(struct lconn *c, const struct ldap_settings *s, struct timespec t,
+static int connect_transport(struct lconn *c, const struct sa_ldap_settings *s, int64_t t,
                              char *err, size_t errsz)
 {
 	char diag[LCONN_DIAG_MAX];
@@ -400,9 +393,9 @@ static int connect_transport(struct lconn *c, const struct ldap_settings *s, str
 	return LDAP_SUCCESS;
 }
 
-static enum lconn_open_result try_server(struct lconn *c, const struct ldap_settings *s,
+static enum lconn_open_result try_server(struct lconn *c, const struct sa_ldap_settings *s,
                                          const char *uri, enum lconn_identity who,
-                                         struct timespec t, int *bind_rc, char *err,
+                                         int64_t t, int *bind_rc, char *err,
                                          size_t errsz)
 {
 	long budget = ms_left(t);
@@ -465,16 +458,16 @@ static size_t split_servers(char *list, char *uris[], size_t max, const char *pr
 	return n;
 }
 
-enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s,
+enum lconn_open_result lconn_open(struct lconn *c, const struct sa_ldap_settings *s,
                                   const char *prefer_uri, enum lconn_identity who,
-                                  struct timespec deadline, char *err, size_t errsz)
+                                  int64_t deadline, char *err, size_t errsz)
 {
 	return lconn_open_traced(c, s, prefer_uri, who, deadline, err, errsz, NULL, NULL);
 }
 
-enum lconn_open_result lconn_open_traced(struct lconn *c, const struct ldap_settings *s,
+enum lconn_open_result lconn_open_traced(struct lconn *c, const struct sa_ldap_settings *s,
                                          const char *prefer_uri, enum lconn_identity who,
-                                         struct timespec deadline, char *err, size_t errsz,
+                                         int64_t deadline, char *err, size_t errsz,
                                          lconn_trace_fn trace, void *trace_ctx)
 {
 	char list[LDAPC_URI_MAX];
@@ -491,14 +484,7 @@ enum lconn_open_result lconn_open_traced(struct lconn *c, const struct ldap_sett
 	for (size_t i = 0; i < n; i++) {
 		/* Fair share of the time left, so later servers still get their chance. */
 		long share = ms_left(deadline) / (long)(n - i);
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_sec += share / MS_PER_S;
-		t.tv_nsec += (share % MS_PER_S) * NS_PER_MS;
-		if (t.tv_nsec >= NS_PER_MS * MS_PER_S) {
-			t.tv_sec++;
-			t.tv_nsec -= NS_PER_MS * MS_PER_S;
-		}
+		int64_t t = sa_clock_ms() + share;
 		int bind_rc;
 		r = try_server(c, s, uris[i], who, t, &bind_rc, err, errsz);
 		if (trace != NULL) {

@@ -8,7 +8,7 @@
 #include <ldap.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
+#include <stdint.h>
 
 #include "mechanisms/ldap_config.h"
 
@@ -31,14 +31,14 @@ enum lconn_open_result {
 };
 
 /* Monotonic clock point past which no operation of the current request may run. */
-struct timespec lconn_deadline(int seconds);
+int64_t lconn_deadline(int seconds);
 
 /* Connect to the first server of s->servers that answers (prefer_uri first if given),
  * splitting the time left before the deadline between the servers still to try, so that
  * a server that accepts but never answers cannot use up the whole budget. */
-enum lconn_open_result lconn_open(struct lconn *c, const struct ldap_settings *s,
+enum lconn_open_result lconn_open(struct lconn *c, const struct sa_ldap_settings *s,
                                   const char *prefer_uri, enum lconn_identity who,
-                                  struct timespec deadline, char *err, size_t errsz);
+                                  int64_t deadline, char *err, size_t errsz);
 
 /* What one server did during lconn_open_traced (saslauthd --check reports it). */
 struct lconn_attempt {
@@ -50,9 +50,9 @@ struct lconn_attempt {
 typedef void (*lconn_trace_fn)(void *ctx, const struct lconn_attempt *attempt);
 
 /* lconn_open, telling trace about every server tried, in order. */
-enum lconn_open_result lconn_open_traced(struct lconn *c, const struct ldap_settings *s,
+enum lconn_open_result lconn_open_traced(struct lconn *c, const struct sa_ldap_settings *s,
                                          const char *prefer_uri, enum lconn_identity who,
-                                         struct timespec deadline, char *err, size_t errsz,
+                                         int64_t deadline, char *err, size_t errsz,
                                          lconn_trace_fn trace, void *trace_ctx);
 void lconn_close(struct lconn *c);
 bool lconn_usable(const struct lconn *c);
@@ -60,17 +60,17 @@ bool lconn_usable(const struct lconn *c);
 /* Each returns an LDAP result code; transport failures (LDAP_SERVER_DOWN, LDAP_TIMEOUT, ...)
  * also mark the connection broken. */
 int lconn_simple_bind(struct lconn *c, const char *dn, const char *password,
-                      struct timespec deadline);
+                      int64_t deadline);
 /* authcid/authzid/realm/mech may be empty (library default). */
 int lconn_sasl_bind(struct lconn *c, const char *mech, const char *authcid,
                     const char *authzid, const char *realm, const char *password,
-                    struct timespec deadline);
+                    int64_t deadline);
 int lconn_search(struct lconn *c, const char *base, int scope, const char *filter,
-                 char **attrs, int sizelimit, struct timespec deadline, LDAPMessage **res);
+                 char **attrs, int sizelimit, int64_t deadline, LDAPMessage **res);
 int lconn_compare(struct lconn *c, const char *dn, const char *attr, const char *value,
-                  struct timespec deadline);
+                  int64_t deadline);
 /* "Who am I?": the bound identity's DN (without "dn:") into out. */
-int lconn_whoami(struct lconn *c, struct timespec deadline, char *out, size_t outsz);
+int lconn_whoami(struct lconn *c, int64_t deadline, char *out, size_t outsz);
 
 /* True for result codes that mean the connection (not the request) failed. */
 bool lconn_transport_error(int rc);

@@ -1,4 +1,4 @@
-/* Token expansion and escaping for ldap templates (spec/ldap.md §3). */
+/* Token expansion and escaping for ldap templates (saslauthd.conf(5), LDAP Tokens and Escaping). */
 #include "mechanisms/ldap_expand.h"
 
 #include <stdio.h>
@@ -36,13 +36,13 @@ static bool dn_special(unsigned char c)
 	return filter_special(c) || strchr(",+\"<>;=", c) != NULL;
 }
 
-static bool escape_span(const char *v, size_t n, enum ldap_context ctx, char *out,
+static bool escape_span(const char *v, size_t n, enum sa_ldap_context ctx, char *out,
                         size_t outsz, size_t *len)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 		bool esc;
-		if (ctx == LDAP_CTX_FILTER)
+		if (ctx == SA_LDAP_CTX_FILTER)
 			esc = filter_special(c);
 		else
 			esc = dn_special(c) || (i == 0 && (c == ' ' || c == '#')) ||
@@ -54,14 +54,14 @@ static bool escape_span(const char *v, size_t n, enum ldap_context ctx, char *ou
 	return true;
 }
 
-bool ldap_escape_append(const char *value, enum ldap_context ctx, char *out, size_t outsz,
+bool sa_ldap_escape_append(const char *value, enum sa_ldap_context ctx, char *out, size_t outsz,
                         size_t *len)
 {
 	return escape_span(value, strlen(value), ctx, out, outsz, len);
 }
 
 /* The domain part %1..%9 count in: the user's, after the first '@', else the realm. */
-static const char *label_source(const struct ldap_tokens *t)
+static const char *label_source(const struct sa_ldap_tokens *t)
 {
 	const char *at = strchr(t->user, '@');
 	if (at != NULL && at[1] != '\0')
@@ -89,7 +89,7 @@ static bool nth_label(const char *dom, int n, const char **start, size_t *span)
 	}
 }
 
-static bool expand_token(char tok, const struct ldap_tokens *t, enum ldap_context ctx,
+static bool expand_token(char tok, const struct sa_ldap_tokens *t, enum sa_ldap_context ctx,
                          char *out, size_t outsz, size_t *len)
 {
 	const char *at = strchr(t->user, '@');
@@ -118,7 +118,7 @@ static bool expand_token(char tok, const struct ldap_tokens *t, enum ldap_contex
 		if (t->dn == NULL)
 			return true;
 		/* A DN from the server is already a valid DN: only a filter needs escaping. */
-		if (ctx == LDAP_CTX_DN)
+		if (ctx == SA_LDAP_CTX_DN)
 			return append_bytes(t->dn, strlen(t->dn), out, outsz, len);
 		return escape_span(t->dn, strlen(t->dn), ctx, out, outsz, len);
 	default:
@@ -134,7 +134,7 @@ static bool expand_token(char tok, const struct ldap_tokens *t, enum ldap_contex
 	return true; /* '%' + any other character: both dropped, as Cyrus */
 }
 
-bool ldap_expand(const char *tmpl, const struct ldap_tokens *t, enum ldap_context ctx,
+bool sa_ldap_expand(const char *tmpl, const struct sa_ldap_tokens *t, enum sa_ldap_context ctx,
                  char *out, size_t outsz)
 {
 	size_t len = 0;

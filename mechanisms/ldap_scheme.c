@@ -1,4 +1,4 @@
-/* userPassword scheme verification for ldap_auth_method: custom (spec/ldap.md §5). */
+/* userPassword scheme verification for ldap_auth_method: custom (saslauthd.conf(5), LDAP Password schemes). */
 #include "mechanisms/ldap_scheme.h"
 
 #include <argon2.h>

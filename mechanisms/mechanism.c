@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "build_config.h"
 
 #include "common/strutil.h"
 
@@ -24,6 +27,15 @@ void mech_result_set(struct mech_result *result, enum verdict verdict, const cha
 	} else {
 		str_copy(result->reason, sizeof(result->reason), "Unknown");
 	}
+}
+
+const char *mech_config_file(const struct mech_settings *settings, bool optional)
+{
+	if (settings->option != NULL)
+		return settings->option;
+	if (optional && access(SASLAUTHD_DEFAULT_CONF, F_OK) != 0)
+		return NULL;
+	return SASLAUTHD_DEFAULT_CONF;
 }
 
 long mech_days_since_epoch(void)

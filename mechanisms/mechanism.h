@@ -1,6 +1,20 @@
-/* The one interface every password-checking back-end implements.
- * A mechanism never sees a socket or the process model: it gets a request and
- * returns a verdict, the reply text Cyrus would send, and a reason for the log. */
+/* The one interface every password-checking back-end implements: a mechanism gets a
+ * request and returns a verdict, the reply text Cyrus would send, and a reason for the log.
+ *
+ * What a mechanism may do:
+ *  - block inside auth() for as long as its own timeout allows: the daemon calls it in a
+ *    process that serves one request at a time and expects it to answer within that bound;
+ *  - keep per-process state (connections, handles) opened in worker_init() or lazily, and
+ *    hold files or sockets of its own;
+ *  - fork a short-lived child of its own to bound a library call that cannot be
+ *    interrupted (kerberos5 does), provided it reaps the child before auth() returns and the
+ *    child exits with _exit() without touching the daemon's state.
+ * What it must not do:
+ *  - touch the client's socket, the listening socket, signal dispositions or the
+ *    daemon's shared memory (cache, statistics): those belong to saslauthd/;
+ *  - assume which process it runs in, or that one process serves all requests: with
+ *    --user it may run in a root verifier, and workers are replaced at any time;
+ *  - log the password, or client text without the escaping of common/log.h. */
 #ifndef SASLAUTHD_MECHANISM_H
 #define SASLAUTHD_MECHANISM_H
 
@@ -31,8 +45,7 @@ struct mech_result {
 };
 
 struct mech_settings {
-	const char *option;      /* -O argument, NULL when absent */
-	const char *config_path; /* -O for mechanisms that read a config file, else the default */
+	const char *option; /* -O argument, NULL when absent */
 };
 
 struct mechanism {
@@ -67,6 +80,13 @@ const struct mechanism *mechanism_find(const char *name);
  * the reason is taken from the reply as Cyrus does (text after "NO ", or "Unknown"). */
 void mech_result_set(struct mech_result *result, enum verdict verdict, const char *reply,
                      const char *reason_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The configuration file of a mechanism that reads one (ldap, kerberos5, httpform; see
+ * saslauthd.conf(5)): the -O argument when given, else the built-in default
+ * (SASLAUTHD_DEFAULT_CONF, /etc/saslauthd.conf on Debian). With optional set, a default
+ * file that does not exist gives NULL: the mechanism runs on its built-in settings, as
+ * Cyrus's kerberos5 does. */
+const char *mech_config_file(const struct mech_settings *settings, bool optional);
 
 /* Today's date as days since 1970-01-01, the unit of /etc/shadow's fields. */
 long mech_days_since_epoch(void);

@@ -10,14 +10,14 @@
 #include "common/secret.h"
 
 /* What the conversation answers with. */
-struct pam_answers {
+struct sa_pam_answers {
 	pam_handle_t *handle;
 	const char *login;
 	const char *password;
 };
 
 /* Linux-PAM's prompt when PAM_USER_PROMPT is unset (pam_get_user). */
-#define PAM_DEFAULT_USER_PROMPT "login: "
+#define SA_PAM_DEFAULT_USER_PROMPT "login: "
 
 static void free_responses(struct pam_response *resp, int n)
 {
@@ -33,17 +33,17 @@ static void free_responses(struct pam_response *resp, int n)
 /* An echo-on prompt is answered with the login only when it is the user prompt (Cyrus
  * compared with PAM_USER_PROMPT even when unset, and crashed); any other echo-on
  * prompt (a token, a question) is something we cannot answer. */
-static bool is_user_prompt(const struct pam_answers *answers, const char *prompt)
+static bool is_user_prompt(const struct sa_pam_answers *answers, const char *prompt)
 {
 	const void *item = NULL;
 
 	if (pam_get_item(answers->handle, PAM_USER_PROMPT, &item) != PAM_SUCCESS || item == NULL)
-		item = PAM_DEFAULT_USER_PROMPT;
+		item = SA_PAM_DEFAULT_USER_PROMPT;
 	return prompt != NULL && strcmp(prompt, item) == 0;
 }
 
 /* The answer to one message: NULL with *ok true for messages that need none. */
-static const char *answer_for(const struct pam_answers *answers, const struct pam_message *m,
+static const char *answer_for(const struct sa_pam_answers *answers, const struct pam_message *m,
                               bool *ok)
 {
 	*ok = true;
@@ -73,7 +73,7 @@ static const char *answer_for(const struct pam_answers *answers, const struct pa
 static int conversation(int n, const struct pam_message **msg, struct pam_response **out,
                         void *data)
 {
-	const struct pam_answers *answers = data;
+	const struct sa_pam_answers *answers = data;
 	struct pam_response *resp;
 	bool needs_reply = false;
 
@@ -120,9 +120,9 @@ static int set_rhost(pam_handle_t *h, const char *client_addr)
 	return pam_set_item(h, PAM_RHOST, host);
 }
 
-static void pam_auth(const struct mech_request *req, struct mech_result *result)
+static void sa_pam_auth(const struct mech_request *req, struct mech_result *result)
 {
-	struct pam_answers answers = { .login = req->login, .password = req->password };
+	struct sa_pam_answers answers = { .login = req->login, .password = req->password };
 	struct pam_conv conv = { .conv = conversation, .appdata_ptr = &answers };
 	pam_handle_t *h = NULL;
 	int rc = pam_start(req->service, req->login, &conv, &h);
@@ -155,5 +155,5 @@ static void pam_auth(const struct mech_request *req, struct mech_result *result)
 const struct mechanism mech_pam = {
 	.name = "pam",
 	.needs_root = true,
-	.auth = pam_auth,
+	.auth = sa_pam_auth,
 };

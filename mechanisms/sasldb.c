@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/sasldb_store.h"
 #include "common/secret.h"
@@ -16,7 +17,7 @@
 
 
 static struct {
-	char path[4096];
+	char path[SA_PATH_MAX];
 	struct sasldb *db;
 	struct stat opened; /* identity of the file the handle reads */
 } sasldb_state;

@@ -7,7 +7,7 @@
 #include "saslauthd/privsep.h"
 
 #define REPORT_MAX 1024
-#define DETAIL_MAX (OPTIONS_PATH_MAX + 64)
+#define DETAIL_MAX (SA_PATH_MAX + 64)
 
 static int line(FILE *out, bool ok, const char *what, const char *detail)
 {

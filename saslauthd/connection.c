@@ -7,16 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "saslauthd/stats.h"
-
-int64_t conn_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int conn_accept(int listen_fd)
 {
@@ -132,7 +126,7 @@ static void write_reply(int fd, const char *text)
 	unsigned char out[PROTOCOL_REPLY_TEXT_MAX + 2];
 	size_t len = protocol_encode_reply(out, sizeof(out), text);
 	size_t done = 0;
-	int64_t deadline = conn_now_ms() + CONN_WRITE_DEADLINE_MS;
+	int64_t deadline = sa_clock_ms() + CONN_WRITE_DEADLINE_MS;
 
 	while (done < len) {
 		ssize_t n = send(fd, out + done, len - done, MSG_NOSIGNAL);
@@ -142,7 +136,7 @@ static void write_reply(int fd, const char *text)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		int64_t left = deadline - conn_now_ms();
+		int64_t left = deadline - sa_clock_ms();
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 		if (n < 0 && errno == EAGAIN && left > 0 && poll(&pfd, 1, (int)left) > 0)
 			continue;
@@ -190,15 +184,15 @@ void conn_finish(struct conn *c, const struct request_policy *policy)
 void conn_serve_blocking(int fd, const struct request_policy *policy)
 {
 	static struct conn c;
-	int64_t now = conn_now_ms();
+	int64_t now = sa_clock_ms();
 	enum conn_state st;
 
 	conn_init(&c, fd, now);
 	for (st = conn_on_readable(&c, now); st == CONN_WAITING;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = conn_deadline(&c) - conn_now_ms();
+		int64_t left = conn_deadline(&c) - sa_clock_ms();
 		int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-		now = conn_now_ms();
+		now = sa_clock_ms();
 		if (r > 0)
 			st = conn_on_readable(&c, now);
 		else if (r == 0)

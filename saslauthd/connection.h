@@ -64,6 +64,5 @@ void conn_close(struct conn *c);
 /* Serve one connection to the end, waiting with poll (for -n 0 children). */
 void conn_serve_blocking(int fd, const struct request_policy *policy);
 
-int64_t conn_now_ms(void);
 
 #endif

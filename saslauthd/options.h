@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/limits.h"
 #include "mechanisms/mechanism.h"
 
-#define OPTIONS_PATH_MAX 4096
 #define OPTIONS_DEFAULT_WORKERS 5
 /* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
 #define OPTIONS_MAX_WORKERS 512
@@ -19,7 +19,7 @@ struct options {
 	const struct mechanism *mech;
 	const char *mech_name;   /* as given with -a */
 	const char *mech_option; /* -O, last one wins */
-	char run_dir[OPTIONS_PATH_MAX];
+	char run_dir[SA_PATH_MAX];
 	int workers;             /* -n; 0 = one process per connection */
 	bool cache;              /* -c */
 	long cache_kb;           /* -s */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
@@ -13,13 +14,6 @@
 /* login@realm with both at their maximum. */
 #define COMBINED_LOGIN_MAX (2 * PROTOCOL_FIELD_MAX + 2)
 #define ESCAPED_MAX (4 * PROTOCOL_FIELD_MAX + 1)
-
-static int64_t monotonic_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 struct escaped_request {
 	char user[4 * COMBINED_LOGIN_MAX + 1];
@@ -100,11 +94,11 @@ static void ask_mechanism(const struct request_policy *policy, const struct requ
 	struct mech_result result;
 
 	memset(&result, 0, sizeof(result));
-	int64_t started = monotonic_us();
+	int64_t started = sa_clock_us();
 	policy->mech->auth(mreq, &result);
 	bool ok = strncmp(result.reply, "OK", 2) == 0;
 	stats_record(ok ? VERDICT_OK : result.verdict == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_NO,
-	             monotonic_us() - started);
+	             sa_clock_us() - started);
 
 	if (ok) {
 		cache_store(ticket);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/protocol.h"
 #include "saslauthd/cache.h"
@@ -61,11 +62,11 @@ static void spawn_worker(struct master *m, struct worker_slot *slot)
 		worker_main(&cfg);
 	}
 	if (pid < 0) {
-		slot->respawn_at = conn_now_ms() + SERVER_RESPAWN_MIN_LIFETIME_MS;
+		slot->respawn_at = sa_clock_ms() + SERVER_RESPAWN_MIN_LIFETIME_MS;
 		return;
 	}
 	slot->pid = pid;
-	slot->started_ms = conn_now_ms();
+	slot->started_ms = sa_clock_ms();
 	stats_count(STAT_WORKER_START);
 	log_debug("forked child: %d", (int)pid);
 }
@@ -98,8 +99,8 @@ static void reap(struct master *m)
 			was_worker = true;
 			s->pid = 0;
 			bool crashed_early = !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
-			                     conn_now_ms() - s->started_ms < SERVER_RESPAWN_MIN_LIFETIME_MS;
-			s->respawn_at = conn_now_ms() + (crashed_early ? SERVER_RESPAWN_MIN_LIFETIME_MS : 0);
+			                     sa_clock_ms() - s->started_ms < SERVER_RESPAWN_MIN_LIFETIME_MS;
+			s->respawn_at = sa_clock_ms() + (crashed_early ? SERVER_RESPAWN_MIN_LIFETIME_MS : 0);
 		}
 		for (int i = 0; !was_worker && i < SERVER_MAX_CONNECTION_CHILDREN; i++) {
 			if (m->connections[i] == pid) {
@@ -113,7 +114,7 @@ static void reap(struct master *m)
 
 static void refill(struct master *m)
 {
-	int64_t now = conn_now_ms();
+	int64_t now = sa_clock_ms();
 	for (int i = 0; i < m->nslots && !m->stopping; i++) {
 		if (m->slots[i].pid == 0 && m->slots[i].respawn_at <= now)
 			spawn_worker(m, &m->slots[i]);
@@ -122,7 +123,7 @@ static void refill(struct master *m)
 
 static int next_timeout_ms(const struct master *m)
 {
-	int64_t now = conn_now_ms(), soonest = -1;
+	int64_t now = sa_clock_ms(), soonest = -1;
 	for (int i = 0; i < m->nslots; i++) {
 		if (m->slots[i].pid == 0) {
 			int64_t left = m->slots[i].respawn_at - now;
@@ -235,11 +236,11 @@ static bool children_left(const struct master *m)
 /* Ask workers to stop, wait a bounded time, then kill what is left. */
 static void stop_children(struct master *m)
 {
-	int64_t deadline = conn_now_ms() + SERVER_SHUTDOWN_GRACE_MS;
+	int64_t deadline = sa_clock_ms() + SERVER_SHUTDOWN_GRACE_MS;
 
 	signal_workers(m, SIGTERM);
 	reap(m);
-	while (children_left(m) && conn_now_ms() < deadline) {
+	while (children_left(m) && sa_clock_ms() < deadline) {
 		struct pollfd pfd = { .fd = m->sigfd, .events = POLLIN };
 		if (poll(&pfd, 1, 100) > 0)
 			handle_signals(m);

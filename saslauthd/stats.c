@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/strutil.h"
 
@@ -139,7 +140,7 @@ static void print_page(const struct stats_page *p, FILE *out)
 
 int stats_print(const char *run_dir, FILE *out)
 {
-	char path[4096];
+	char path[SA_PATH_MAX];
 	struct stats_page snapshot;
 
 	if (!str_format(path, sizeof(path), "%s/%s", run_dir, STATS_FILE))

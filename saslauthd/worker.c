@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "saslauthd/connection.h"
 
@@ -151,7 +152,7 @@ static void accept_one(struct worker *w)
 	w->slots[slot] = c;
 	if (++w->pending == WORKER_PENDING_MAX)
 		stop_listening(w);
-	int64_t now = conn_now_ms();
+	int64_t now = sa_clock_ms();
 	conn_init(c, fd, now);
 	/* The request usually arrived together with the connection. */
 	finish(w, slot, conn_on_readable(c, now));
@@ -195,7 +196,7 @@ static void watch_verifier(struct worker *w)
 
 static void begin_stop(struct worker *w)
 {
-	int64_t by = conn_now_ms() + WORKER_STOP_GRACE_MS;
+	int64_t by = sa_clock_ms() + WORKER_STOP_GRACE_MS;
 
 	stop_listening(w);
 	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
@@ -234,7 +235,7 @@ void worker_main(const struct worker_config *cfg)
 		}
 		if (stopping && w.pending == 0)
 			break;
-		int n = epoll_pwait(w.epfd, events, 16, next_timeout(&w, conn_now_ms()), &wait_mask);
+		int n = epoll_pwait(w.epfd, events, 16, next_timeout(&w, sa_clock_ms()), &wait_mask);
 		if (n < 0 && errno != EINTR) {
 			log_core(LOG_ERR, "epoll_wait: %s", strerror(errno));
 			break;
@@ -246,9 +247,9 @@ void worker_main(const struct worker_config *cfg)
 			else if (slot == VERIFIER_EVENT)
 				stop_requested = 1; /* its verifier is gone: let the master replace both */
 			else if (w.slots[slot] != NULL)
-				finish(&w, slot, conn_on_readable(w.slots[slot], conn_now_ms()));
+				finish(&w, slot, conn_on_readable(w.slots[slot], sa_clock_ms()));
 		}
-		expire(&w, conn_now_ms());
+		expire(&w, sa_clock_ms());
 	}
 	if (w.policy.mech->cleanup != NULL)
 		w.policy.mech->cleanup();

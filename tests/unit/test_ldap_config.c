@@ -14,7 +14,7 @@
 static char path[64];
 static char warnings[4096];
 static int nwarnings;
-static struct ldap_settings s;
+static struct sa_ldap_settings s;
 
 static void collect(void *ctx, const char *message)
 {
@@ -33,7 +33,7 @@ static bool load_text(const char *text, char *err, size_t errsz)
 	close(fd);
 	warnings[0] = '\0';
 	nwarnings = 0;
-	bool ok = ldap_settings_load(&s, path, collect, NULL, err, errsz);
+	bool ok = sa_ldap_settings_load(&s, path, collect, NULL, err, errsz);
 	unlink(path);
 	return ok;
 }
@@ -158,7 +158,7 @@ static void fatal_errors(void **state)
 	assert_non_null(strstr(err, ":1: no colon separator"));
 	assert_false(load_text("# c\nldap_servers:   \n", err, sizeof(err)));
 	assert_non_null(strstr(err, ":2: empty value"));
-	assert_false(ldap_settings_load(&s, "/nonexistent/saslauthd.conf", NULL, NULL, err, sizeof(err)));
+	assert_false(sa_ldap_settings_load(&s, "/nonexistent/saslauthd.conf", NULL, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "No such file"));
 }
 
