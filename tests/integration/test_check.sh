@@ -179,7 +179,7 @@ broken "httpform, web server down" back-end "http://127.0.0.1:$HTTP_PORT/login: 
 show "httpform, web server down"
 
 # ------------------------------------------------------------------------- all of them
-check "no daemon socket was created by --check" no "$([[ -e $RUN/mux ]] && echo yes || echo no)"
+check "no daemon socket was created by --check" no "$(yesno test -e "$RUN/mux")"
 check_no_sanitizer_reports "$STDERR_LOG"
 log "took $(( $(now_ms) - T0 )) ms"
 finish

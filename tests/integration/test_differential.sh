@@ -219,8 +219,8 @@ for mode in plain r; do
 		opid=$DAEMON_PID
 		saslclient batch "$SCRATCH/run-cyrus-$mech-$mode/mux" "$SCRATCH/req.$group" >"$SCRATCH/out.cyrus.$mech.$mode"
 		saslclient batch "$SCRATCH/run-ours-$mech-$mode/mux" "$SCRATCH/req.$group" >"$SCRATCH/out.ours.$mech.$mode"
-		check "$mech ${rflag[*]:-  } cyrus still running after the corpus" yes "$(pid_alive "$cpid" && echo yes || echo no)"
-		check "$mech ${rflag[*]:-  } ours still running after the corpus" yes "$(pid_alive "$opid" && echo yes || echo no)"
+		check "$mech ${rflag[*]:-  } cyrus still running after the corpus" yes "$(yesno pid_alive "$cpid")"
+		check "$mech ${rflag[*]:-  } ours still running after the corpus" yes "$(yesno pid_alive "$opid")"
 		stop_pid "$opid"
 		stop_pid "$cpid"
 		while IFS=$'\x1f' read -r kind desc expected actual; do

@@ -41,7 +41,6 @@ NO_CONTACT="NO [ALERT] Couldn't contact remote authentication server"
 NO_UNEXP="NO [ALERT] Unexpected response from remote authentication server"
 DATA='user=%u&pass=%p&realm=%r&lit=%x%%'
 
-req() { saslclient req --timeout 60 "$1/mux" "$2" "$3" imap "${4:-}"; }
 
 N=0
 # daemon <config lines...>: start ours with a fresh -O file; sets RUN.
@@ -55,11 +54,11 @@ daemon() {
 # ------------------------------------------------------------ Cyrus keys, plain HTTP
 daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: /login" "httpform_data: $DATA"
 PLAIN_RUN=$RUN
-check "good password" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
-check "bad password: NO <reason phrase>" "NO Bad Credentials" "$(req "$RUN" alice wrong)"
-check "unknown user" "NO Bad Credentials" "$(req "$RUN" nobody Alice-Secret-1)"
-check "URL-encoded specials and UTF-8" "$OK_R" "$(req "$RUN" bob 'a&b=c %d+é"\\ ~')"
-check "user@domain" "$OK_R" "$(req "$RUN" 'carol@example.org' Carol-Pw)"
+check "good password" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
+check "bad password: NO <reason phrase>" "NO Bad Credentials" "$(auth_reply "$RUN/mux" alice wrong)"
+check "unknown user" "NO Bad Credentials" "$(auth_reply "$RUN/mux" nobody Alice-Secret-1)"
+check "URL-encoded specials and UTF-8" "$OK_R" "$(auth_reply "$RUN/mux" bob 'a&b=c %d+é"\\ ~')"
+check "user@domain" "$OK_R" "$(auth_reply "$RUN/mux" 'carol@example.org' Carol-Pw)"
 last=$(tail -n1 "$SCRATCH/requests.jsonl")
 check "body: every byte but A-Za-z0-9 encoded, %% and unknown %x" \
 	'user=carol%40example%2Eorg&pass=Carol%2DPw&realm=&lit=%x%' \
@@ -68,53 +67,54 @@ hdrs=$("$PYTHON" -c 'import json,sys; h=json.loads(sys.argv[1])["headers"]; prin
 check "headers as Cyrus" "127.0.0.1:$H saslauthd application/x-www-form-urlencoded close None" "$hdrs"
 # A request far beyond Cyrus's 999-byte buffer goes out whole.
 long=$(printf 'x%.0s' $(seq 1 1000))
-check "1000-byte password: a clean NO" "NO Bad Credentials" "$(req "$RUN" alice "$long")"
+check "1000-byte password: a clean NO" "NO Bad Credentials" "$(auth_reply "$RUN/mux" alice "$long")"
 check "... body arrived whole (16 + 1000 + 15 bytes)" "1031" \
 	"$("$PYTHON" -c 'import json,sys; print(len(json.loads(sys.argv[1])["body"]))' "$(tail -n1 "$SCRATCH/requests.jsonl")")"
 
 daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: nocontent" "httpform_data: $DATA"
-check "204 is success (uri without leading /)" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
+check "204 is success (uri without leading /)" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: /status/500" "httpform_data: $DATA"
-check "500: unexpected" "$NO_UNEXP" "$(req "$RUN" alice Alice-Secret-1)"
+check "500: unexpected" "$NO_UNEXP" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: /status/302" "httpform_data: $DATA"
-check "302 is not followed: unexpected" "$NO_UNEXP" "$(req "$RUN" alice Alice-Secret-1)"
+check "302 is not followed: unexpected" "$NO_UNEXP" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 
 EXTRA_ARGS=-r daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: /login" "httpform_data: $DATA"
-check "-r: login@realm" "$OK_R" "$(req "$RUN" carol Carol-Pw example.org)"
+check "-r: login@realm" "$OK_R" "$(auth_reply "$RUN/mux" carol Carol-Pw imap example.org)"
 check "... %r is the realm" "user=carol%40example%2Eorg&pass=Carol%2DPw&realm=example%2Eorg&lit=%x%" \
 	"$("$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])["body"])' "$(tail -n1 "$SCRATCH/requests.jsonl")")"
 
 # ------------------------------------------------------------ HTTPS (httpform_url)
 daemon "httpform_url: https://localhost:$HS/login" "httpform_cafile: $TLS/ca.pem" "httpform_data: $DATA"
-check "https, right CA" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
-check "https, bad password" "NO Bad Credentials" "$(req "$RUN" alice wrong)"
+check "https, right CA" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
+check "https, bad password" "NO Bad Credentials" "$(auth_reply "$RUN/mux" alice wrong)"
 OURS_LOG="$SCRATCH/ours.log.tls" daemon "httpform_url: https://localhost:$HS/login" "httpform_cafile: $TLS/otherca.pem" "httpform_data: $DATA"
-check "https, wrong CA" "$NO_CONTACT" "$(req "$RUN" alice Alice-Secret-1)"
+check "https, wrong CA" "$NO_CONTACT" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 OURS_LOG="$SCRATCH/ours.log.tls" daemon "httpform_url: https://127.0.0.1:$HS/login" "httpform_cafile: $TLS/ca.pem" "httpform_data: $DATA"
-check "https, wrong host name" "$NO_CONTACT" "$(req "$RUN" alice Alice-Secret-1)"
+check "https, wrong host name" "$NO_CONTACT" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 OURS_LOG="$SCRATCH/ours.log.tls" daemon "httpform_url: https://localhost:$HS/login" "httpform_data: $DATA"
-check "https, system store does not know the test CA" "$NO_CONTACT" "$(req "$RUN" alice Alice-Secret-1)"
+check "https, system store does not know the test CA" "$NO_CONTACT" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 tlslog=$(cat "$SCRATCH/ours.log.tls")
 check_match "log: certificate problem" "auth_httpform: https://localhost:$HS/login: .*(certificate|issuer)" "$tlslog"
 check_match "log: name mismatch" "auth_httpform: https://127.0.0.1:$HS/login: .*(127.0.0.1|name|subject)" "$tlslog"
 daemon "httpform_url: https://127.0.0.1:$HS/login" "httpform_cafile: $TLS/otherca.pem" "httpform_verify: no" "httpform_data: $DATA"
-check "https, verify off explicitly" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
+check "https, verify off explicitly" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_url: http://127.0.0.1:$HS/login" "httpform_data: $DATA"
-check "http to an https port" "$NO_UNEXP" "$(req "$RUN" alice Alice-Secret-1)"
+check "http to an https port" "$NO_UNEXP" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 
 # ------------------------------------------------------------ broken servers
 daemon "httpform_host: 127.0.0.1" "httpform_port: $DEAD" "httpform_uri: /login" "httpform_data: $DATA"
-check "connection refused" "$NO_CONTACT" "$(req "$RUN" alice Alice-Secret-1)"
+check "connection refused" "$NO_CONTACT" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_host: 127.0.0.1" "httpform_port: $GARBAGE" "httpform_uri: /login" "httpform_data: $DATA"
-check "garbage status line" "$NO_UNEXP" "$(req "$RUN" alice Alice-Secret-1)"
+check "garbage status line" "$NO_UNEXP" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_host: 127.0.0.1" "httpform_port: $EMPTY" "httpform_uri: /login" "httpform_data: $DATA"
-check "closed without a byte" "$NO_UNEXP" "$(req "$RUN" alice Alice-Secret-1)"
+check "closed without a byte" "$NO_UNEXP" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 daemon "httpform_host: 127.0.0.1" "httpform_port: $SILENT" "httpform_uri: /login" "httpform_data: $DATA" "httpform_timeout: 2"
-out=$(saslclient req --timeout 60 --time "$RUN/mux" alice Alice-Secret-1 imap "")
-check "silent server: NO" "$NO_UNEXP" "$(head -n1 <<<"$out")"
-ms=$(sed -n 's/^elapsed_ms=//p' <<<"$out")
+read -r -a out < <(auth_reply --time "$RUN/mux" alice Alice-Secret-1)
+ms=${out[-1]}
+unset 'out[-1]'
+check "silent server: NO" "$NO_UNEXP" "${out[*]}"
 check_cmd "... within httpform_timeout 2 s + slack ($ms ms)" test "$ms" -ge 1900 -a "$ms" -le $((2000 + SLACK_MS))
-check "daemon alive after all that" "$OK_R" "$(req "$PLAIN_RUN" alice Alice-Secret-1)"
+check "daemon alive after all that" "$OK_R" "$(auth_reply "$PLAIN_RUN/mux" alice Alice-Secret-1)"
 
 # ------------------------------------------------------------ start-up errors
 start_fails() { # <desc> <regex> <config lines...>
@@ -134,8 +134,8 @@ check_match "absent -O file: refused" "auth_httpform_init.*absent.conf.*exit=1" 
 
 # ------------------------------------------------------------ -V never logs the password
 OURS_LOG="$SCRATCH/ours.log.v" EXTRA_ARGS=-V daemon "httpform_host: 127.0.0.1" "httpform_port: $H" "httpform_uri: /login" "httpform_data: $DATA"
-req "$RUN" alice Alice-Secret-1 >/dev/null
-req "$RUN" alice Wrong-Secret-9 >/dev/null
+auth_reply "$RUN/mux" alice Alice-Secret-1 >/dev/null
+auth_reply "$RUN/mux" alice Wrong-Secret-9 >/dev/null
 check_match "-V logs the request" "auth_httpform: POST http://127.0.0.1:$H/login for \[alice\]" "$(cat "$SCRATCH/ours.log.v")"
 check "no password in any log" "" "$(grep -a -E 'Secret-1|Secret-9|Secret%2D' "$SCRATCH"/ours.log* || true)"
 
@@ -148,11 +148,12 @@ httpform_data: $DATA
 CONF
 start_ours "$SCRATCH/run-hup" -n 1 -a httpform -O "$SCRATCH/hup.conf"
 HUP_PID=$DAEMON_PID
-check "before SIGHUP: old port" "$NO_CONTACT" "$(req "$SCRATCH/run-hup" alice Alice-Secret-1)"
+check "before SIGHUP: old port" "$NO_CONTACT" "$(auth_reply "$SCRATCH/run-hup/mux" alice Alice-Secret-1)"
 sed -i "s/^httpform_port: .*/httpform_port: $H/" "$SCRATCH/hup.conf"
 kill -HUP "$HUP_PID"
-wait_until 10 bash -c "[[ \"\$(\"$PYTHON\" \"$SASLCLIENT_PY\" req \"$SCRATCH/run-hup/mux\" alice Alice-Secret-1 imap '')\" == '$OK_R' ]]" || true
-check "after SIGHUP: new port" "$OK_R" "$(req "$SCRATCH/run-hup" alice Alice-Secret-1)"
+reply_is() { [[ "$(auth_reply "$1" "$2" "$3")" == "$4" ]]; }
+wait_until 10 reply_is "$SCRATCH/run-hup/mux" alice Alice-Secret-1 "$OK_R" || true
+check "after SIGHUP: new port" "$OK_R" "$(auth_reply "$SCRATCH/run-hup/mux" alice Alice-Secret-1)"
 
 check_no_sanitizer_reports "$SCRATCH"/ours.log*
 finish

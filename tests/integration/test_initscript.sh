@@ -49,10 +49,7 @@ live_in_session() {
 	echo "$n"
 }
 session_gone() { [[ $(live_in_session "$1") -eq 0 ]]; }
-children() { pgrep -P "$1" 2>/dev/null | sort | tr '\n' ' ' || true; }
-count_children() { pgrep -P "$1" 2>/dev/null | wc -l || true; }
 pidfile_pid() { tr -dc '0-9' <"$1" 2>/dev/null || true; }
-yesno() { if "$@"; then echo yes; else echo no; fi; }
 comm_of() { cat "/proc/$1/comm" 2>/dev/null || true; }
 # track <pid file>: stop that daemon by PID at exit, whatever happens.
 track() {
@@ -63,7 +60,7 @@ track() {
 # recycled <master> <workers before> <count>: every old worker gone, count back.
 recycled() {
 	local now w
-	now=" $(children "$1")"
+	now=" $(child_pids "$1") "
 	[[ $(count_children "$1") -eq $3 ]] || return 1
 	for w in $2; do
 		[[ "$now" == *" $w "* ]] && return 1
@@ -129,9 +126,9 @@ check "start: exit 0" 0 "$OURS_INIT_RC"
 MAIN=$(pidfile_pid "$RUN_MAIN/saslauthd.pid")
 SECOND=$(pidfile_pid "$RUN_SECOND/saslauthd.pid")
 check "start: instance saslauthd running, pid file in its run dir, named saslauthd" "yes saslauthd" \
-	"$([[ -n "$MAIN" ]] && pid_alive "$MAIN" && echo yes || echo no) $(comm_of "$MAIN")"
+	"$(yesno pid_alive "$MAIN") $(comm_of "$MAIN")"
 check "start: instance saslauthd-second running (nested run dir created)" yes \
-	"$([[ -n "$SECOND" ]] && pid_alive "$SECOND" && echo yes || echo no)"
+	"$(yesno pid_alive "$SECOND")"
 check "start: run dir root:sasl 0710" "root:sasl 710" "$(stat -c '%U:%G %a' "$RUN_MAIN" 2>&1)"
 check "start: START=no instance and editor/dpkg leftovers not started" "no no" \
 	"$(yesno test -e "$SCRATCH/run/off") $(yesno test -e "$SCRATCH/run/leftover")"
@@ -151,7 +148,7 @@ printf '%s\n' "$out" | sed 's/^/  | /'
 check "status: exit 0 (all enabled instances running)" 0 "$OURS_INIT_RC"
 check_match "status: names the master pid" "saslauthd is running \\(pid $MAIN\\)" "$out"
 
-before=$(children "$MAIN")
+before=$(child_pids "$MAIN")
 ours_init reload
 check "reload: exit 0" 0 "$OURS_INIT_RC"
 wait_until 10 recycled "$MAIN" "$before" 3 || true
@@ -255,7 +252,7 @@ MECH_OPTIONS="$DB"
 THREADS=3
 OPTIONS="-c -m $DEB_RUN"
 EOF
-	host_v=$("$CYRUS_SASLAUTHD" -v 2>&1 | head -n1)
+	host_v=$(first_line "$CYRUS_SASLAUTHD" -v)
 	# The namespace holder: bind mounts visible to it and its descendants only.
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	start_bg ns-holder "$SCRATCH/ns.log" unshare --mount --propagation private \
@@ -268,9 +265,9 @@ EOF
 	fi
 	# ns <command...>: run inside the holder's mount namespace.
 	ns() { timeout 90 nsenter --target "$holder" --mount -- env SYSTEMCTL_SKIP_REDIRECT=1 "$@"; }
-	check "inside the namespace /usr/sbin/saslauthd is ours" "$("$OURS_SASLAUTHD" -v 2>&1 | head -n1)" \
-		"$(ns /usr/sbin/saslauthd -v 2>&1 | head -n1)"
-	check "outside, /usr/sbin/saslauthd is still Debian's" "$host_v" "$("$CYRUS_SASLAUTHD" -v 2>&1 | head -n1)"
+	check "inside the namespace /usr/sbin/saslauthd is ours" "$(first_line "$OURS_SASLAUTHD" -v)" \
+		"$(first_line ns /usr/sbin/saslauthd -v)"
+	check "outside, /usr/sbin/saslauthd is still Debian's" "$host_v" "$(first_line "$CYRUS_SASLAUTHD" -v)"
 
 	printf "# Debian's %s, /usr/sbin/saslauthd = ours (namespace of pid %s)\n" "$DEB_INIT" "$holder"
 	rc=0
@@ -280,7 +277,7 @@ EOF
 	pid=$(pidfile_pid "$DEB_RUN/saslauthd.pid")
 	check "Debian start: exit 0" 0 "$rc"
 	check "Debian start: our daemon runs, pid file in the run dir" "yes yes" \
-		"$([[ -n "$pid" ]] && pid_alive "$pid" && echo yes || echo no) $([[ -n "$pid" ]] && cmp -s "/proc/$pid/exe" "$OURS_SASLAUTHD" && echo yes || echo no)"
+		"$(yesno pid_alive "$pid") $(yesno cmp -s "/proc/$pid/exe" "$OURS_SASLAUTHD")"
 	check "Debian start: run dir root:sasl 0710" "root:sasl 710" "$(stat -c '%U:%G %a' "$DEB_RUN" 2>&1)"
 	check "Debian's testsaslauthd: OK" "$OK_LINE" "$(auth "$DEB_RUN/mux" alice-pw debian)"
 	check_match "Debian's testsaslauthd, wrong password: NO" '^0: NO ' "$(auth "$DEB_RUN/mux" nope debian)"
@@ -291,7 +288,7 @@ EOF
 	rc=0
 	out=$(ns "$DEB_INIT" status 2>&1) || rc=$?
 	check_match "Debian status: 0, running" '^0 .*running' "$rc $out"
-	before=$(children "$pid")
+	before=$(child_pids "$pid")
 	rc=0
 	out=$(ns "$DEB_INIT" reload 2>&1) || rc=$?
 	wait_until 10 recycled "$pid" "$before" 3 || true
@@ -309,7 +306,7 @@ EOF
 	out=$(ns "$DEB_INIT" status 2>&1) || rc=$?
 	check_match "Debian status after stop: 3, not running" '^3 .*not running' "$rc $out"
 	stop_pid "$holder"
-	check "outside, /usr/sbin/saslauthd is still Debian's afterwards" "$host_v" "$("$CYRUS_SASLAUTHD" -v 2>&1 | head -n1)"
+	check "outside, /usr/sbin/saslauthd is still Debian's afterwards" "$host_v" "$(first_line "$CYRUS_SASLAUTHD" -v)"
 }
 part2
 

@@ -75,10 +75,10 @@ for server in ours cyrus; do
 done
 # Ours logs the client address of 5-field requests (Cyrus 2.1.28 ignores the field).
 check "our daemon logged the 5-field client address" yes \
-	"$(grep -q 'remote=127.0.0.1' "$SCRATCH/ours.log" && echo yes || echo no)"
+	"$(yesno grep -q 'remote=127.0.0.1' "$SCRATCH/ours.log")"
 # Cyrus 2.1.28 did see a 5-field request and still answered: its log has no remote=.
 check "Cyrus 2.1.28 ignores the 5th field (no remote= in its log)" no \
-	"$(grep -q 'remote=' "$SCRATCH/cyrus.log" && echo yes || echo no)"
+	"$(yesno grep -q 'remote=' "$SCRATCH/cyrus.log")"
 
 # -------------------------------------------- transport errors look the same
 check "Debian testsaslauthd, no daemon: connect error, rc 255" "0:  rc=255" \
@@ -86,8 +86,8 @@ check "Debian testsaslauthd, no daemon: connect error, rc 255" "0:  rc=255" \
 check "our testsaslauthd, no daemon: connect error, rc 255" "0:  rc=255" \
 	"$(timeout 20 "$OURS_TESTSASLAUTHD" -f "$SCRATCH/nonexistent/mux" -u a -p b 2>/dev/null; echo " rc=$?")"
 
-check "our daemon still running" yes "$(pid_alive "$OURS_PID" && echo yes || echo no)"
-check "Cyrus daemon still running" yes "$(pid_alive "$CYRUS_PID" && echo yes || echo no)"
+check "our daemon still running" yes "$(yesno pid_alive "$OURS_PID")"
+check "Cyrus daemon still running" yes "$(yesno pid_alive "$CYRUS_PID")"
 log "total $(($(now_ms) - T0)) ms"
 check_no_sanitizer_reports "$SCRATCH/ours.log"
 finish

@@ -20,7 +20,7 @@ require_cmd "$PYTHON" "$CYRUS_TESTSASLAUTHD"
 require_ours kerberos5
 [[ -x "$OURS_TESTSASLAUTHD" ]] || skip_test "$OURS_TESTSASLAUTHD not built"
 USE_CYRUS=1
-if [[ ! -x "$CYRUS_SASLAUTHD" ]] || ! "$CYRUS_SASLAUTHD" -v 2>&1 | grep -q kerberos5; then
+if [[ ! -x "$CYRUS_SASLAUTHD" || "$("$CYRUS_SASLAUTHD" -v 2>&1)" != *kerberos5* ]]; then
 	log "Cyrus saslauthd without kerberos5: reference cases skipped"
 	USE_CYRUS=0
 fi
@@ -245,7 +245,7 @@ sleep 0.5
 printf 'krb5_keytab %s\n' "$SCRATCH/good.keytab" >"$SCRATCH/ours-upper.conf"
 kill -HUP "$OURS_UPPER_PID"
 sleep 0.5
-check "ours survives SIGHUP with a rejected file" yes "$(pid_alive "$OURS_UPPER_PID" && echo yes || echo no)"
+check "ours survives SIGHUP with a rejected file" yes "$(yesno pid_alive "$OURS_UPPER_PID")"
 check_match "ours logs the rejected reload" \
 	'reload of mechanism kerberos5 failed, keeping the old settings: auth_krb5_init .*ours-upper.conf:1: no colon separator' \
 	"$(cat "$OLOG")"
@@ -268,7 +268,7 @@ r=$(timed_reply "$SCRATCH/ours-main/mux" alice "$ALICE_PW" smtp "")
 OURS_DOWN_MS=${r##*|}
 check "ours KDC stopped: reply" "NO krb5_get_init_creds_password failed" "${r%|*}"
 check "ours KDC stopped: answered within ${DOWN_BOUND_MS} ms (took ${OURS_DOWN_MS} ms)" yes \
-	"$( ((OURS_DOWN_MS < DOWN_BOUND_MS)) && echo yes || echo no)"
+	"$(yesno test "$OURS_DOWN_MS" -lt "$DOWN_BOUND_MS")"
 check "ours KDC stopped: testsaslauthd" "$NO_LINE" "$(verdict ours "$SCRATCH/ours-main/mux" alice "$ALICE_PW" smtp "")"
 check_match "ours KDC stopped: logged as unreachable" \
 	"\[reason=KDC unreachable: Cannot contact any KDC for realm '$REALM'\]" "$(cat "$OLOG")"
@@ -341,7 +341,7 @@ if ((USE_CYRUS)); then
 	CYRUS_DOWN_MS=${r##*|}
 	check "cyrus KDC stopped: reply" "NO krb5_get_init_creds_password failed" "${r%|*}"
 	check "cyrus KDC stopped: answered within ${DOWN_BOUND_MS} ms (took ${CYRUS_DOWN_MS} ms)" yes \
-		"$( ((CYRUS_DOWN_MS < DOWN_BOUND_MS)) && echo yes || echo no)"
+		"$(yesno test "$CYRUS_DOWN_MS" -lt "$DOWN_BOUND_MS")"
 	restart_kdc
 	check "cyrus KDC back: OK without daemon restart" OK "$(reply "$SCRATCH/cyrus-main/mux" alice "$ALICE_PW" smtp "")"
 

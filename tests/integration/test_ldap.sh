@@ -136,7 +136,7 @@ rc=0
 err="$(timeout 10 "$OURS_SASLAUTHD" -a ldap -O "$bad" -m "$SCRATCH/run-bad" -n 1 2>&1 >/dev/null)" || rc=$?
 check "syntax error: exit 1" 1 "$rc"
 check_match "syntax error: clear message on stderr" 'bad.conf:2: no colon separator' "$err"
-check "syntax error: no socket left" no "$([[ -S $SCRATCH/run-bad/mux ]] && echo yes || echo no)"
+check "syntax error: no socket left" no "$(yesno test -S "$SCRATCH/run-bad/mux")"
 rc=0
 err="$(timeout 10 "$OURS_SASLAUTHD" -a ldap -O "$SCRATCH/missing.conf" -m "$SCRATCH/run-miss" -n 1 2>&1 >/dev/null)" || rc=$?
 check "missing file: exit 1" 1 "$rc"

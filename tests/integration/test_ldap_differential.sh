@@ -9,7 +9,7 @@ set -euo pipefail
 require_root
 require_ours ldap
 require_cmd "$CYRUS_SASLAUTHD"
-"$CYRUS_SASLAUTHD" -v 2>&1 | grep -q ldap || skip_test "Cyrus saslauthd without ldap"
+[[ "$("$CYRUS_SASLAUTHD" -v 2>&1)" == *ldap* ]] || skip_test "Cyrus saslauthd without ldap"
 start_slapd
 . "$FIXTURES_DIR/ldap/common.sh"
 

@@ -18,24 +18,17 @@ HANG_PORT="$(free_tcp_port)"
 start_bg blackhole "$SCRATCH/blackhole.log" "$PYTHON" "$FIXTURES_DIR/ldap/blackhole.py" "$HANG_PORT" </dev/null
 wait_for_tcp_port "$HANG_PORT" 10
 
-# timed <login> <password>: "<reply> <ms>"
-timed() {
-	local out
-	out="$(saslclient req --time "$SOCK" "$1" "$2" imap "")"
-	printf '%s %s' "$(head -n1 <<<"$out")" "$(sed -n 's/^elapsed_ms=//p' <<<"$out")"
-}
-
 # ---------------------------------------------------------------- fail-over
 for method in bind fastbind custom; do
 	mapfile -t extra < <(method_lines "$method")
 	with_ours "fo-$method" -- "ldap_servers: ldap://127.0.0.1:$CLOSED_PORT/ ldap://127.0.0.1:$HANG_PORT/ $SLAPD_URI" \
 		"ldap_search_base: $LDAP_PEOPLE" "ldap_timeout: $TIMEOUT_S" ${extra[@]+"${extra[@]}"}
-	read -r reply ms <<<"$(timed alice alice-pw)"
+	read -r reply ms <<<"$(auth_reply --time "$SOCK" alice alice-pw)"
 	check "failover ($method): closed port, then hung server, then slapd: OK" OK "$reply"
 	[[ $ms -lt $((TIMEOUT_S * 1000)) ]] && r=yes || r=no
 	check "failover ($method): elapsed ${ms} ms under ldap_timeout" yes "$r"
 	echo "MEASURED failover $method first request: ${ms} ms"
-	read -r reply ms <<<"$(timed alice alice-pw)"
+	read -r reply ms <<<"$(auth_reply --time "$SOCK" alice alice-pw)"
 	check "failover ($method): next request on the kept connection" OK "$reply"
 	echo "MEASURED failover $method second request: ${ms} ms"
 done
@@ -47,7 +40,7 @@ for method in bind fastbind custom; do
 	for i in 1 2 3; do expect OK "kill ($method): warm-up $i" bob bob-pw; done
 	kill -KILL "$SLAPD_PID"
 	_wait_gone 5 "$SLAPD_PID" || true
-	read -r reply ms <<<"$(timed bob bob-pw)"
+	read -r reply ms <<<"$(auth_reply --time "$SOCK" bob bob-pw)"
 	check "kill ($method): NO while slapd is down" NO "$reply"
 	[[ $ms -lt $((TIMEOUT_S * 1000)) ]] && r=yes || r=no
 	check "kill ($method): answered within ldap_timeout (${ms} ms)" yes "$r"

@@ -18,8 +18,6 @@ getent group sasl >>"$group" || true
 
 ours() { run_nss "$passwd" "$group" "" "$OURS_SASLAUTHD" "$@"; }
 auth() { "$OURS_TESTSASLAUTHD" -f "$1/mux" -u alice -p "$2" 2>&1 || true; }
-children() { pgrep -P "$1" | sort | tr '\n' ' '; }
-count_children() { pgrep -P "$1" | wc -l; }
 
 # -v: Cyrus's exact shape, on stderr, exit 0.
 out=$("$OURS_SASLAUTHD" -v 2>&1 >/dev/null; echo "rc=$?")
@@ -67,26 +65,26 @@ check_match "second instance says why" 'Another instance|another instance' "$(ca
 check "first instance still serves" '0: OK "Success."' "$(auth "$run" alice-pw)"
 
 # A worker killed by a signal is replaced; nothing fails meanwhile.
-before=$(children "$master")
-victim=$(pgrep -P "$master" | head -n1)
+before=$(child_pids "$master")
+victim=$(first_child "$master")
 kill -KILL "$victim"
 wait_until 5 sh -c "[ \$(pgrep -P $master | wc -l) -eq 3 ] && ! pgrep -P $master | grep -qx $victim" || true
-check "killed worker replaced (3 workers, victim gone)" "3 no" "$(count_children "$master") $(pgrep -P "$master" | grep -qx "$victim" && echo yes || echo no)"
+check "killed worker replaced (3 workers, victim gone)" "3 no" "$(count_children "$master") $(yesno child_of "$master" "$victim")"
 check "serves after a worker died" '0: OK "Success."' "$(auth "$run" alice-pw)"
 
 # SIGHUP: the master stays, every worker is recycled, service continues.
-before=$(children "$master")
+before=$(child_pids "$master")
 kill -HUP "$master"
 wait_until 5 sh -c "[ \$(pgrep -P $master | wc -l) -eq 3 ] && [ \"\$(pgrep -P $master | sort | tr '\n' ' ')\" != '$before' ]" || true
-after=$(children "$master")
-check "master survives SIGHUP" yes "$(pid_alive "$master" && echo yes || echo no)"
+after=$(child_pids "$master")
+check "master survives SIGHUP" yes "$(yesno pid_alive "$master")"
 check "workers recycled on SIGHUP" yes "$([[ "$after" != "$before" && $(count_children "$master") -eq 3 ]] && echo yes || echo no)"
 check "serves after SIGHUP" '0: OK "Success."' "$(auth "$run" alice-pw)"
 
 # SIGTERM: exit within the bound, removing what it created.
 kill -TERM "$master"
 wait_until 10 sh -c "! kill -0 $master 2>/dev/null" || true
-check "master exits on SIGTERM" no "$(pid_alive "$master" && echo yes || echo no)"
+check "master exits on SIGTERM" no "$(yesno pid_alive "$master")"
 left=$(cd "$run" && ls -A)
 check "run directory emptied (mux, mux.accept, pid file)" "" "$left"
 

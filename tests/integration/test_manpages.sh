@@ -101,21 +101,21 @@ else
 	}
 	mapfile -t long_opts < <(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$help" | sort -u || true)
 	check "saslauthd -h lists long options (else this test's parsing is out of date)" yes \
-		"$( ((${#long_opts[@]} > 0)) && echo yes || echo no)"
+		"$(yesno test "${#long_opts[@]}" -gt 0)"
 	for opt in "${long_opts[@]}"; do
-		check "saslauthd.8 documents $opt (an OPTIONS entry)" yes "$(has_tag "$opt" && echo yes || echo no)"
+		check "saslauthd.8 documents $opt (an OPTIONS entry)" yes "$(yesno has_tag "$opt")"
 	done
 	mapfile -t short_opts < <(sed -nE 's/^  (-[A-Za-z])( .*)?$/\1/p' <<<"$help" | sort -u)
 	check "saslauthd -h lists short options (else this test's parsing is out of date)" yes \
-		"$( ((${#short_opts[@]} > 0)) && echo yes || echo no)"
+		"$(yesno test "${#short_opts[@]}" -gt 0)"
 	for opt in "${short_opts[@]}"; do
-		check "saslauthd.8 documents $opt (an OPTIONS entry)" yes "$(has_tag "$opt" && echo yes || echo no)"
+		check "saslauthd.8 documents $opt (an OPTIONS entry)" yes "$(yesno has_tag "$opt")"
 	done
 	mechs=$(ours_mechanisms)
-	check "saslauthd -v lists mechanisms" yes "$([[ -n "$mechs" ]] && echo yes || echo no)"
+	check "saslauthd -v lists mechanisms" yes "$(yesno test -n "$mechs")"
 	for mech in $mechs; do
 		check "saslauthd.8 documents mechanism $mech (a MECHANISMS entry)" yes \
-			"$(has_tag "$mech" && echo yes || echo no)"
+			"$(yesno has_tag "$mech")"
 	done
 fi
 
@@ -139,10 +139,10 @@ else
 		[[ -f "$src" ]] || continue
 		mapfile -t keys < <(keys_of "$src" "${spec#*|}")
 		check "keys found in ${src##*/} (else this test's parsing is out of date)" yes \
-			"$( ((${#keys[@]} > 0)) && echo yes || echo no)"
+			"$(yesno test "${#keys[@]}" -gt 0)"
 		for key in "${keys[@]}"; do
 			check "saslauthd.conf.5 documents $key" yes \
-				"$(grep -qw -- "$key" <<<"$conf_text" && echo yes || echo no)"
+				"$(yesno grep -qw -- "$key" <<<"$conf_text")"
 		done
 	done
 fi

@@ -77,13 +77,6 @@ tsa() {
 	timeout 20 "$bin" -f "$2" -s "$3" -u "$4" -p "$5" "${extra[@]}" 2>&1 || true
 }
 
-# req <socket> <login> <password> <service> [addr]: the exact reply text.
-req() {
-	if (($# == 5)); then saslclient req "$1" "$2" "$3" "$4" "" "$5"; else saslclient req "$1" "$2" "$3" "$4" ""; fi
-}
-
-# worker_pids <master pid>: its children, sorted, space-separated.
-worker_pids() { pgrep -P "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 worker_count_is() { [[ "$(pgrep -c -P "$1" || true)" == "$2" ]]; }
 
 # A deliberate crash in the test module must not turn into an ASan report (and an
@@ -124,12 +117,12 @@ check "matrixotp (pam_matrix, then a second prompt): right password" "$OK_LINE" 
 check "matrixotp: wrong password" "$NO_LINE" "$(tsa ours "$OURS/mux" matrixotp frank x)"
 
 # ------------------------------------------------------------ exact replies and log reasons
-check "reply: right password" "OK" "$(req "$OURS/mux" alice alice-pw smtp)"
-check "reply: wrong password" "NO PAM auth error" "$(req "$OURS/mux" alice wrong smtp)"
-check "reply: unknown user" "NO PAM auth error" "$(req "$OURS/mux" nosuchuser alice-pw smtp)"
-check "reply: pam_matrix account refusal" "NO PAM acct error" "$(req "$OURS/mux" carol carol-pw smtp)"
-check "reply: pam_deny account refusal" "NO PAM acct error" "$(req "$OURS/mux" erin erin-pw acctdeny)"
-check "reply: service without a file" "NO PAM start error" "$(req "$OURS/mux" alice alice-pw nosuchservice)"
+check "reply: right password" "OK" "$(auth_reply "$OURS/mux" alice alice-pw smtp)"
+check "reply: wrong password" "NO PAM auth error" "$(auth_reply "$OURS/mux" alice wrong smtp)"
+check "reply: unknown user" "NO PAM auth error" "$(auth_reply "$OURS/mux" nosuchuser alice-pw smtp)"
+check "reply: pam_matrix account refusal" "NO PAM acct error" "$(auth_reply "$OURS/mux" carol carol-pw smtp)"
+check "reply: pam_deny account refusal" "NO PAM acct error" "$(auth_reply "$OURS/mux" erin erin-pw acctdeny)"
+check "reply: service without a file" "NO PAM start error" "$(auth_reply "$OURS/mux" alice alice-pw nosuchservice)"
 check_match "log: pam_deny refusal reason" \
 	'auth failure: \[user=erin\] \[service=acctdeny\] \[realm=\] \[mech=pam\] \[reason=PAM acct error: [^]]+\]' \
 	"$(grep -a 'user=erin.*reason=PAM acct' "$OLOG" | tail -n 1)"
@@ -163,7 +156,7 @@ check "items: IPv6 client address" 'rhost="2001:db8::7"' "$(grep -o 'rhost="[^"]
 tsa ours "$OURS/mux" items bob pw '198.51.100.9' >/dev/null
 check "items: client address without ;port" 'rhost="198.51.100.9"' "$(grep -o 'rhost="[^"]*"' "$ITEMS" | head -n 1)"
 : >"$ITEMS"
-req "$OURS/mux" bob pw items '' >/dev/null
+auth_reply "$OURS/mux" bob pw items '' '' >/dev/null
 log "PAM_RHOST for a 5-field request with an empty address (ours): $(grep -o 'rhost=[^ ]*' "$ITEMS" | head -n 1)"
 
 check "rhost module: 5-field with 192.0.2.7;51234 (ours testsaslauthd)" "$OK_LINE" \
@@ -189,34 +182,34 @@ check "echo-on prompt, PAM_USER_PROMPT unset: conversation error, no answer" \
 	'echo_on conv_error="Conversation error"' "$(grep '^echo_on' "$ECHO_LOG" | tail -n 1)"
 
 # ------------------------------------------------------------ a module that crashes
-check "5 workers up" 0 "$(wait_until 10 worker_count_is "$OURS_PID" 5 && echo 0 || worker_pids "$OURS_PID")"
+check "5 workers up" 0 "$(wait_until 10 worker_count_is "$OURS_PID" 5 && echo 0 || child_pids "$OURS_PID")"
 for sig in crash:11 abort:6; do
 	user=${sig%%:*} num=${sig##*:}
 	before=$(grep -ac "killed by signal $num " "$OLOG" || true)
 	check "crash ($user): Debian testsaslauthd gets a NO, not a transport error" "$NO_LINE" \
 		"$(tsa debian "$OURS/mux" crashy "$user" pw)"
-	check "crash ($user): exact reply" "NO internal mechanism failure" "$(req "$OURS/mux" "$user" pw crashy)"
+	check "crash ($user): exact reply" "NO internal mechanism failure" "$(auth_reply "$OURS/mux" "$user" pw crashy)"
 	wait_until 5 eval '(( $(grep -ac "killed by signal $num " "$OLOG" || true) >= before + 2 ))' || true
 	check "crash ($user): master logs 'killed by signal $num' per crash" 2 \
 		$(($(grep -ac "killed by signal $num " "$OLOG" || true) - before))
 	check "crash ($user): next request succeeds" "$OK_LINE" "$(tsa debian "$OURS/mux" smtp alice alice-pw)"
 done
 check "crash: pool back to 5 workers" 0 \
-	"$(wait_until 10 worker_count_is "$OURS_PID" 5 && echo 0 || worker_pids "$OURS_PID")"
+	"$(wait_until 10 worker_count_is "$OURS_PID" 5 && echo 0 || child_pids "$OURS_PID")"
 check "crash: master still alive" 0 "$(pid_alive "$OURS_PID" && echo 0 || echo dead)"
 
 # ------------------------------------------------------------ one worker: recycling, crash
 OURS_LOG="$SCRATCH/ours-n1.log" start_ours "$SCRATCH/ours1" -a pam -n 1 --max-requests 3
 N1_PID=$DAEMON_PID N1LOG="$SCRATCH/ours-n1.log"
 wait_until 10 worker_count_is "$N1_PID" 1 || true
-first=$(worker_pids "$N1_PID")
+first=$(child_pids "$N1_PID")
 replies=""
 for i in 1 2 3 4 5 6 7; do
 	replies+="$(tsa debian "$SCRATCH/ours1/mux" smtp alice alice-pw)|"
 done
 check "recycle: 7 requests all OK" "$(printf "$OK_LINE|%.0s" 1 2 3 4 5 6 7)" "$replies"
 wait_until 10 worker_count_is "$N1_PID" 1 || true
-last=$(worker_pids "$N1_PID")
+last=$(child_pids "$N1_PID")
 check "recycle: worker replaced (was $first, now $last)" 1 "$([[ -n "$first" && -n "$last" && "$first" != "$last" ]] && echo 1 || echo 0)"
 # Needs -V for success lines; count the workers from the master's fork lines instead.
 check "recycle: master forked 3 workers for 7 requests (3 per worker)" 3 "$(grep -ac 'forked child' "$N1LOG" || true)"
@@ -235,7 +228,7 @@ OURS_LOG="$SCRATCH/ours-verbose.log" start_ours "$SCRATCH/oursv" -a pam
 V_PID=$DAEMON_PID
 for c in "bob-pw:OK" "wrong:NO PAM auth error"; do
 	pw=${c%%:*} want=${c#*:}
-	got=$(req "$SCRATCH/oursv/mux" bob "$pw" verbose)
+	got=$(auth_reply "$SCRATCH/oursv/mux" bob "$pw" verbose)
 	check "conversation with resp == NULL (pam_matrix verbose, $pw)" "$want" "$got"
 done
 stop_pid "$V_PID"
@@ -293,8 +286,8 @@ check_match "difference (log only): Cyrus logs the reason without the pam_strerr
 
 # Items Cyrus (Debian 2.1.28) gives the module, for the record.
 : >"$ITEMS"
-saslclient req "$CYRUS/mux" bob pw items "" "192.0.2.7;51234" >/dev/null
-saslclient req "$CYRUS/mux" bob pw items "" >/dev/null
+auth_reply "$CYRUS/mux" bob pw items "" "192.0.2.7;51234" >/dev/null
+auth_reply "$CYRUS/mux" bob pw items >/dev/null
 check "Cyrus (2.1.28) items: PAM_RHOST unset for the 5-field and the 4-field request" \
 	'auth user="bob" service="items" rhost=(unset) ruser=(unset) tty=(unset)|auth user="bob" service="items" rhost=(unset) ruser=(unset) tty=(unset)' \
 	"$(grep '^auth' "$ITEMS" | paste -sd'|')"
@@ -304,14 +297,14 @@ check "Cyrus (2.1.28) items: PAM_RHOST unset for the 5-field and the 4-field req
 log "Cyrus processes are expected to die below (the shell may report a Segmentation fault)"
 : >"$ECHO_LOG"
 check "difference: echo-on prompt with PAM_USER_PROMPT unset: Cyrus dies (strcmp with NULL)" "<EOF>" \
-	"$(req "$CYRUS/mux" bob pw echonoprompt)"
-check "difference: same, ours fails the conversation" "NO PAM auth error" "$(req "$OURS/mux" bob pw echonoprompt)"
+	"$(auth_reply "$CYRUS/mux" bob pw echonoprompt)"
+check "difference: same, ours fails the conversation" "NO PAM auth error" "$(auth_reply "$OURS/mux" bob pw echonoprompt)"
 for pw in bob-pw wrong; do
 	check "difference: pam_matrix verbose ($pw): Cyrus dies (conversation called with resp NULL)" "<EOF>" \
-		"$(req "$CYRUS/mux" bob "$pw" verbose)"
+		"$(auth_reply "$CYRUS/mux" bob "$pw" verbose)"
 done
-check "difference: crashing module: Cyrus drops the connection" "<EOF>" "$(req "$CYRUS/mux" crash pw crashy)"
-check "difference: crashing module: ours answers" "NO internal mechanism failure" "$(req "$OURS/mux" crash pw crashy)"
+check "difference: crashing module: Cyrus drops the connection" "<EOF>" "$(auth_reply "$CYRUS/mux" crash pw crashy)"
+check "difference: crashing module: ours answers" "NO internal mechanism failure" "$(auth_reply "$OURS/mux" crash pw crashy)"
 stop_pid "$CY_PID"
 
 check "ours: master survived everything" 0 "$(pid_alive "$OURS_PID" && echo 0 || echo dead)"

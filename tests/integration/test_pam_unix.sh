@@ -60,7 +60,6 @@ check "fixture: user $GOOD exists" "$GOOD" "$(getent passwd "$GOOD" | cut -d: -f
 OK_LINE='0: OK "Success."'
 NO_LINE='0: NO "authentication failed"'
 tsa() { timeout 20 "$CYRUS_TESTSASLAUTHD" -f "$1" -s "$SERVICE" -u "$2" -p "$3" 2>&1 || true; }
-req() { saslclient req "$1" "$2" "$3" "$SERVICE" ""; }
 
 start_ours "$SCRATCH/ours" -a pam
 OURS_PID=$DAEMON_PID
@@ -83,8 +82,8 @@ for c in "right:$GOOD:$PASSWORD:OK" "wrong:$GOOD:x$PASSWORD:NO PAM auth error" \
 	"expired:$EXPIRED:$PASSWORD:NO PAM acct error" "mustchange:$MUSTCHANGE:$PASSWORD:NO PAM acct error" \
 	"expired-wrong:$EXPIRED:x$PASSWORD:NO PAM auth error"; do
 	IFS=: read -r id u p want <<<"$c"
-	ours=$(req "$SCRATCH/ours/mux" "$u" "$p")
-	cy=$(req "$SCRATCH/cyrus/mux" "$u" "$p")
+	ours=$(auth_reply "$SCRATCH/ours/mux" "$u" "$p" "$SERVICE")
+	cy=$(auth_reply "$SCRATCH/cyrus/mux" "$u" "$p" "$SERVICE")
 	check "reply $id: ours" "$want" "$ours"
 	check "reply $id: same as Cyrus" "$cy" "$ours"
 done

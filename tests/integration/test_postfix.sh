@@ -49,7 +49,7 @@ PF_SASL_APP=nomux postfix_smtpd_conf /var/run/saslauthd
 RUN="$PF_SASLAUTHD_RUNDIR"
 printf '# smtpd.conf: %s\n' "$(grep -v '^#' "$PF_CONF/sasl/smtpd.conf" | tr '\n' ';')"
 postfix_start
-check "Postfix master runs (smtpd on 127.0.0.1:$PORT)" yes "$(pid_alive "$PF_MASTER_PID" && echo yes || echo no)"
+check "Postfix master runs (smtpd on 127.0.0.1:$PORT)" yes "$(yesno pid_alive "$PF_MASTER_PID")"
 
 # auth_case <description> <expected reply regex> <mech> <user> <password> [port]
 # One swaks session; prints the server's reply to AUTH and checks it.
@@ -122,7 +122,7 @@ start_detached() {
 	DETACHED_PID=${DETACHED_PID//[!0-9]/}
 	[[ -n "$DETACHED_PID" ]] && register_pid "$DETACHED_PID"
 	check "detached start ($*): launcher exit 0, pid file, socket" "0 yes yes" \
-		"$rc $([[ -n "$DETACHED_PID" ]] && pid_alive "$DETACHED_PID" && echo yes || echo no) $([[ -S "$RUN/mux" ]] && echo yes || echo no)"
+		"$rc $(yesno pid_alive "$DETACHED_PID") $(yesno test -S "$RUN/mux")"
 }
 
 printf '# -a pam -c, detached, pam_wrapper in our daemon only (service smtp)\n'
@@ -142,7 +142,7 @@ auth_case "pam PLAIN wrong password after a success (-c): 535" "$BAD_RE" PLAIN c
 t=$(now_ms)
 stop_pid "$DETACHED_PID" 10
 check "daemon stopped by SIGTERM, socket and pid file removed" "no no no" \
-	"$(pid_alive "$DETACHED_PID" && echo yes || echo no) $([[ -e "$RUN/mux" ]] && echo yes || echo no) $([[ -e "$RUN/saslauthd.pid" ]] && echo yes || echo no)"
+	"$(yesno pid_alive "$DETACHED_PID") $(yesno test -e "$RUN/mux") $(yesno test -e "$RUN/saslauthd.pid")"
 printf '# daemon stopped in %d ms\n' $(($(now_ms) - t))
 auth_case "daemon down, PLAIN: temporary failure (4xx), not 235" "$TEMP_RE" PLAIN carol carol-pw
 auth_case "daemon down, LOGIN: temporary failure (4xx), not 235" "$TEMP_RE" LOGIN carol carol-pw

@@ -30,7 +30,7 @@ for w in $workers; do
 	check "worker $w has no capabilities" "0000000000000000" "$(status_field "$w" CapEff)"
 	groups=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$w/status")
 	check "worker $w is not in group shadow" no "$([[ " $groups " == *" $shadow_gid "* ]] && echo yes || echo no)"
-	verifier=$(pgrep -P "$w" | head -n1)
+	verifier=$(first_child "$w")
 	check "worker $w has one root verifier" 0 "$(status_field "$verifier" Uid)"
 done
 check "that identity cannot read /etc/shadow" denied \
@@ -39,8 +39,8 @@ check "the daemon's log never shows the password" "" "$(grep -a 'Priv-Pass-1' "$
 
 # A verifier that dies takes its worker with it; the master replaces the pair and
 # no request fails meanwhile.
-victim_worker=$(pgrep -P "$master" | head -n1)
-kill -KILL "$(pgrep -P "$victim_worker" | head -n1)"
+victim_worker=$(first_child "$master")
+kill -KILL "$(first_child "$victim_worker")"
 wait_until 5 sh -c "! kill -0 $victim_worker 2>/dev/null" || true
 ok=0
 for _ in 1 2 3 4 5 6; do

@@ -61,14 +61,7 @@ GARBAGE=$(fake garbage)
 UNTAGGED=$(fake untagged)
 SYNC=$(fake sync "$SCRATCH/sync.record")
 
-# req <run dir> <login> <password> [realm]: the reply (saslclient escapes: \\ \r \n \xNN).
-req() { saslclient req --timeout 60 "$1/mux" "$2" "$3" imap "${4:-}"; }
-# timed <run dir> <login> <password>: "<reply> <elapsed ms>".
-timed() {
-	local out
-	out=$(saslclient req --timeout 60 --time "$1/mux" "$2" "$3" imap "")
-	printf '%s %s\n' "$(head -n1 <<<"$out")" "$(sed -n 's/^elapsed_ms=//p' <<<"$out")"
-}
+# Replies are rendered by saslclient.py (escapes: \\ \r \n \xNN).
 
 OK_R="OK remote authentication successful"
 NO_R="NO remote server rejected your credentials"
@@ -80,42 +73,42 @@ NO_UNEXP="NO [ALERT] Unexpected response from remote authentication server"
 # in the background, and collect it at the end.
 start_ours "$SCRATCH/run-silent" -n 1 -a rimap -O "127.0.0.1/$SILENT"
 SILENT_OUT="$SCRATCH/silent.out"
-(timed "$SCRATCH/run-silent" alice Alice-Secret-1 >"$SILENT_OUT") &
+(auth_reply --time "$SCRATCH/run-silent/mux" alice Alice-Secret-1 >"$SILENT_OUT") &
 SILENT_JOB=$!
 
 # ------------------------------------------------------------ plain port, Cyrus form
 RUN="$SCRATCH/run-plain"
 start_ours "$RUN" -a rimap -O "127.0.0.1/$P"
 OURS_PID=$DAEMON_PID
-check "good password" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
-check "bad password" "$NO_R" "$(req "$RUN" alice wrong)"
-check "unknown user" "$NO_R" "$(req "$RUN" nobody Alice-Secret-1)"
-check 'password with " \ and spaces (quoted string)' "$OK_R" "$(req "$RUN" bob 'q"uo\\te d sp')"
-check 'same login, quote-free near miss is refused' "$NO_R" "$(req "$RUN" bob 'quote d sp')"
-check "UTF-8 password (literal)" "$OK_R" "$(req "$RUN" utf 'pässwörd-ü')"
+check "good password" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
+check "bad password" "$NO_R" "$(auth_reply "$RUN/mux" alice wrong)"
+check "unknown user" "$NO_R" "$(auth_reply "$RUN/mux" nobody Alice-Secret-1)"
+check 'password with " \ and spaces (quoted string)' "$OK_R" "$(auth_reply "$RUN/mux" bob 'q"uo\\te d sp')"
+check 'same login, quote-free near miss is refused' "$NO_R" "$(auth_reply "$RUN/mux" bob 'quote d sp')"
+check "UTF-8 password (literal)" "$OK_R" "$(auth_reply "$RUN/mux" utf 'pässwörd-ü')"
 # Dovecot refuses passwords with control characters ("password having illegal chars"), so
 # these prove the framing instead: the literal parsed, LOGIN got a proper NO, and the
 # LOGOUT that followed was read as the next command (the sync fake below shows the bytes).
-check "CR LF inside the password (literal): a clean NO" "$NO_R" "$(req "$RUN" crlf 'line1\r\nline2')"
-check "control bytes in the password (literal): a clean NO" "$NO_R" "$(req "$RUN" ctl 'a\x01b\tc')"
+check "CR LF inside the password (literal): a clean NO" "$NO_R" "$(auth_reply "$RUN/mux" crlf 'line1\r\nline2')"
+check "control bytes in the password (literal): a clean NO" "$NO_R" "$(auth_reply "$RUN/mux" ctl 'a\x01b\tc')"
 check_match "Dovecot parsed the CR LF literal and then our LOGOUT" \
 	"illegal chars.*Aborted login by logging out \(auth failed, 1 attempts[^)]*\): user=<crlf>" \
 	"$(tr '\n' ' ' <"$DVA/dovecot.log")"
-check "UTF-8 login (literal)" "$OK_R" "$(req "$RUN" 'jürgen' Juergen-Pw)"
-check "user@domain login" "$OK_R" "$(req "$RUN" 'carol@example.org' Carol-Pw)"
-check "realm is not sent without -r" "$NO_R" "$(req "$RUN" carol Carol-Pw example.org)"
+check "UTF-8 login (literal)" "$OK_R" "$(auth_reply "$RUN/mux" 'jürgen' Juergen-Pw)"
+check "user@domain login" "$OK_R" "$(auth_reply "$RUN/mux" 'carol@example.org' Carol-Pw)"
+check "realm is not sent without -r" "$NO_R" "$(auth_reply "$RUN/mux" carol Carol-Pw imap example.org)"
 
 # ------------------------------------------------------------ -r
 RUN_R="$SCRATCH/run-r"
 start_ours "$RUN_R" -r -a rimap -O "127.0.0.1/$P"
-check "-r: login@realm sent" "$OK_R" "$(req "$RUN_R" carol Carol-Pw example.org)"
-check "-r: other realm refused" "$NO_R" "$(req "$RUN_R" carol Carol-Pw other.example)"
-check "-r: empty realm leaves the login alone" "$OK_R" "$(req "$RUN_R" alice Alice-Secret-1 '')"
+check "-r: login@realm sent" "$OK_R" "$(auth_reply "$RUN_R/mux" carol Carol-Pw imap example.org)"
+check "-r: other realm refused" "$NO_R" "$(auth_reply "$RUN_R/mux" carol Carol-Pw imap other.example)"
+check "-r: empty realm leaves the login alone" "$OK_R" "$(auth_reply "$RUN_R/mux" alice Alice-Secret-1 imap '')"
 
 # ------------------------------------------------------------ synchronising literals
 RUN_SYNC="$SCRATCH/run-sync"
 start_ours "$RUN_SYNC" -a rimap -O "127.0.0.1/$SYNC"
-check "no LITERAL+: {n} literal with continuation" "$OK_R" "$(req "$RUN_SYNC" 'jü' 'p\r\nw')"
+check "no LITERAL+: {n} literal with continuation" "$OK_R" "$(auth_reply "$RUN_SYNC/mux" 'jü' 'p\r\nw')"
 check "bytes on the wire" "b'saslauthd LOGIN {3}\\r\\nj\\xc3\\xbc {4}\\r\\np\\r\\nw\\r\\n'" \
 	"$(grep -a LOGIN "$SCRATCH/sync.record" | head -n1)"
 
@@ -125,7 +118,7 @@ OTHER="$TLS/otherca.pem"
 tls_case() { # <desc> <expected reply> <-O> [login password]
 	local run="$SCRATCH/run-tls-$((++TLS_N))"
 	start_ours "$run" -n 1 -a rimap -O "$3"
-	check "$1" "$2" "$(req "$run" "${4:-alice}" "${5:-Alice-Secret-1}")"
+	check "$1" "$2" "$(auth_reply "$run/mux" "${4:-alice}" "${5:-Alice-Secret-1}")"
 	stop_pid "$DAEMON_PID"
 }
 TLS_N=0
@@ -162,7 +155,7 @@ tls_case "untagged line before tagged OK is skipped" "$OK_R" "127.0.0.1/$UNTAGGE
 
 RUN_T="$SCRATCH/run-timeout"
 start_ours "$RUN_T" -n 1 -a rimap -O "imap://127.0.0.1:$SILENT?timeout=2 127.0.0.1/$P"
-read -r r1 r2 r3 r4 ms < <(timed "$RUN_T" alice Alice-Secret-1)
+read -r r1 r2 r3 r4 ms < <(auth_reply --time "$RUN_T/mux" alice Alice-Secret-1)
 check "never-greeting first server, second answers" "$OK_R" "$r1 $r2 $r3 $r4"
 check_cmd "... within timeout=2 + slack (${ms} ms)" test "$ms" -ge 1900 -a "$ms" -le $((2000 + SLACK_MS))
 stop_pid "$DAEMON_PID"
@@ -187,26 +180,26 @@ if [[ -n "$NSS_WRAPPER_LIB" ]]; then
 	no_nss_wrapper
 	check_match "unresolvable at start: warning, still starts" "getaddrinfo imaphost.test/$P: .*resolve per request" \
 		"$(cat "$SCRATCH/ours.log.dns")"
-	check "unresolvable: NO" "$NO_CONTACT" "$(req "$RUN_DNS" alice Alice-Secret-1)"
+	check "unresolvable: NO" "$NO_CONTACT" "$(auth_reply "$RUN_DNS/mux" alice Alice-Secret-1)"
 	sleep 1.1 # nss_wrapper reloads the hosts file when its mtime (seconds) changes
 	echo "127.0.0.1 imaphost.test" >"$HOSTS"
-	check "resolves later: OK" "$OK_R" "$(req "$RUN_DNS" alice Alice-Secret-1)"
+	check "resolves later: OK" "$OK_R" "$(auth_reply "$RUN_DNS/mux" alice Alice-Secret-1)"
 	stop_pid "$DAEMON_PID"
 fi
 
 # ------------------------------------------------------------ Dovecot stopped and restarted
 stop_pid "$DVA_PID"
-check "dovecot stopped: NO" "$NO_CONTACT" "$(req "$RUN" alice Alice-Secret-1)"
+check "dovecot stopped: NO" "$NO_CONTACT" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 start_dovecot "$DVA" "$USERS" plain "$P" "$S" "$TLS/server.pem" "$TLS/server.key"
 DVA_PID=$DOVECOT_PID
-check "dovecot restarted: recovers" "$OK_R" "$(req "$RUN" alice Alice-Secret-1)"
+check "dovecot restarted: recovers" "$OK_R" "$(auth_reply "$RUN/mux" alice Alice-Secret-1)"
 
 # ------------------------------------------------------------ -V never logs a password
 RUN_V="$SCRATCH/run-verbose"
 OURS_LOG="$SCRATCH/ours.log.v" start_ours "$RUN_V" -V -a rimap -O "127.0.0.1/$P imaps://127.0.0.1:$S?cafile=$CA"
-req "$RUN_V" alice Alice-Secret-1 >/dev/null
-req "$RUN_V" bob 'q"uo\\te d sp' >/dev/null
-req "$RUN_V" alice Wrong-Secret-9 >/dev/null
+auth_reply "$RUN_V/mux" alice Alice-Secret-1 >/dev/null
+auth_reply "$RUN_V/mux" bob 'q"uo\\te d sp' >/dev/null
+auth_reply "$RUN_V/mux" alice Wrong-Secret-9 >/dev/null
 check_match "-V logs the exchange" "sending saslauthd LOGIN \[alice\]" "$(cat "$SCRATCH/ours.log.v")"
 check "-V log holds no password" "" "$(grep -a -E 'Alice-Secret-1|Wrong-Secret-9|uo.?.?te d sp' "$SCRATCH"/ours.log* || true)"
 
@@ -235,8 +228,8 @@ if [[ -x "$CYRUS_SASLAUTHD" ]]; then
 	start_cyrus "$RUN_C" -a rimap -O "127.0.0.1/$P"
 	for entry in "${CORPUS[@]}"; do
 		IFS='|' read -r login pw realm <<<"$entry"
-		c=$(req "$RUN_C" "$login" "$pw" "$realm")
-		o=$(req "$RUN" "$login" "$pw" "$realm")
+		c=$(auth_reply "$RUN_C/mux" "$login" "$pw" imap "$realm")
+		o=$(auth_reply "$RUN/mux" "$login" "$pw" imap "$realm")
 		if [[ -n "${EXPECTED_DIFF[$entry]:-}" ]]; then
 			check "differential (documented difference) $entry" "${EXPECTED_DIFF[$entry]}" "$c => $o"
 		else

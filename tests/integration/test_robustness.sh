@@ -133,13 +133,13 @@ if wait_until 20 grep -q '^ready' "$SCRATCH/hold.out"; then
 	ms=$(sed -n 's/^elapsed_ms=//p' <<<"$out")
 	check "good request while 50 stalled clients are connected" OK "$(head -n1 <<<"$out")"
 	check "... answered within ${FAST_LIMIT_MS} ms (took $ms ms)" yes \
-		"$( ((ms < FAST_LIMIT_MS)) && echo yes || echo no)"
+		"$(yesno test "$ms" -lt "$FAST_LIMIT_MS")"
 	for k in 1 2 3 4 5; do
 		sleep 0.2
 		out=$(saslclient req "$SOCK" robuser "$WRONG" imap example.com --time)
 		ms=$(sed -n 's/^elapsed_ms=//p' <<<"$out")
 		check "wrong password refused while 50 clients stall (#$k, $ms ms)" "$WRONG_REPLY" "$(head -n1 <<<"$out")"
-		check "... within ${FAST_LIMIT_MS} ms" yes "$( ((ms < FAST_LIMIT_MS)) && echo yes || echo no)"
+		check "... within ${FAST_LIMIT_MS} ms" yes "$(yesno test "$ms" -lt "$FAST_LIMIT_MS")"
 	done
 	# Keep going until the hold ends (past the drop deadline), answering good requests meanwhile.
 	n=0 bad=0
@@ -157,7 +157,7 @@ check "the daemon dropped all 50 stalled connections within ${HOLD_SECONDS}s" "h
 	"$(grep '^held' "$SCRATCH/hold.out" || cat "$SCRATCH/hold.out")"
 stop_pid "$HOLD_PID"
 check "good request after the stalled clients" "OK" "$(good)"
-check "daemon still running" yes "$(pid_alive "$DPID" && echo yes || echo no)"
+check "daemon still running" yes "$(yesno pid_alive "$DPID")"
 stop_pid "$DPID"
 
 # ---------------------------------------------------------------- a second run with -d only
@@ -176,13 +176,13 @@ no_nss_wrapper
 for f in "$SCRATCH/ours.log" "$SCRATCH/ours-d.log"; do
 	name=$(basename "$f")
 	check "$name: the log records the requests (user name present)" yes \
-		"$(grep -q 'robuser' "$f" && echo yes || echo no)"
+		"$(yesno grep -q 'robuser' "$f")"
 	for pw in "${PASSWORDS[@]}"; do
 		check "$name: never contains password $(printf '%.20s' "$pw")" no \
-			"$(grep -qF -- "$pw" "$f" && echo yes || echo no)"
+			"$(yesno grep -qF -- "$pw" "$f")"
 	done
 	check "$name: never contains a password fragment (Rb-...-pw)" no \
-		"$(grep -qE 'Rb-[A-Za-z]+-pw' "$f" && echo yes || echo no)"
+		"$(yesno grep -qE 'Rb-[A-Za-z]+-pw' "$f")"
 done
 
 log "total $(($(now_ms) - T0)) ms"

@@ -18,7 +18,7 @@ for _ in 1 2 3 4 5; do auth Stat-Pass; done
 for _ in 1 2; do auth wrong; done
 saslclient req "$run/mux" "" pw imap "" >/dev/null          # refused: empty login
 saslclient raw "$run/mux" '\x00\x05ab' --shut-wr >/dev/null 2>&1 || true   # dropped mid-request
-kill -KILL "$(pgrep -P "$master" | head -n1)"
+kill -KILL "$(first_child "$master")"
 wait_until 5 sh -c "[ \$(pgrep -P $master | wc -l) -eq 3 ]" || true
 sleep 0.2
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# systemd integration without a running systemd: the units pass systemd-analyze
-# verify; readiness, reload and stop are announced on NOTIFY_SOCKET; a socket handed
+# systemd integration without a running systemd: the units (and the template units of
+# a multi-instance setup) pass systemd-analyze verify; an instance's ExecStart, run as
+# systemd would run saslauthd@NAME, reads its own defaults and is socket-activated;
+# readiness, reload and stop are announced on NOTIFY_SOCKET; a socket handed
 # over by socket activation (systemd-socket-activate) is served and left in place;
 # under the journal (JOURNAL_STREAM) log lines are not mirrored to stderr.
 set -euo pipefail
@@ -55,7 +57,7 @@ wait_until 10 grep -q STOPPING=1 "$SCRATCH/messages" || true
 check_match "SIGTERM: STOPPING=1" 'STOPPING=1' "$(cat "$SCRATCH/messages")"
 wait_until 10 sh -c "! kill -0 $daemon 2>/dev/null" || true
 check "-f without -d logs to stderr too (not under the journal)" yes \
-	"$(grep -q 'listening on socket' "$SCRATCH/ours-notify.log" && echo yes || echo no)"
+	"$(yesno grep -q 'listening on socket' "$SCRATCH/ours-notify.log")"
 
 # ---------------------------------------------------------------- JOURNAL_STREAM
 start_bg ours-journal "$SCRATCH/ours-journal.log" env JOURNAL_STREAM=8:1234 \
@@ -79,5 +81,43 @@ check_match "activated: the daemon says it uses the passed socket" 'listening on
 check "activated: no socket of its own in the run directory" "absent" "$([[ -e $SCRATCH/runa/mux ]] && echo present || echo absent)"
 stop_pid "$DAEMON_PID"
 check "activated: the service manager's socket is left in place at exit" "present" "$([[ -S $sock ]] && echo present || echo absent)"
+
+# ---------------------------------------------------------------- template units
+inst=mx
+for u in service socket; do
+	sed "s#/usr/sbin/saslauthd#$OURS_SASLAUTHD#" "$SOURCE_DIR/contrib/systemd/saslauthd@.$u" >"$units/saslauthd@.$u"
+	ln -s "saslauthd@.$u" "$units/saslauthd@$inst.$u"
+done
+out=$(systemd-analyze verify "$units/saslauthd@$inst.service" "$units/saslauthd@$inst.socket" 2>&1; echo "rc=$?")
+check "template: systemd-analyze verify accepts saslauthd@$inst.service and .socket" "rc=0" "$(tail -n1 <<<"$out")"
+check "template: no warning" "" "$(grep -v '^rc=' <<<"$out" || true)"
+check "template: an instance reads /etc/default/saslauthd-<instance>, required" \
+	"EnvironmentFile=/etc/default/saslauthd-%i" "$(grep '^EnvironmentFile=' "$units/saslauthd@.service")"
+check "template: an instance's socket is /run/saslauthd-<instance>/mux" \
+	"ListenStream=/run/saslauthd-%i/mux" "$(grep '^ListenStream=' "$units/saslauthd@.socket")"
+# Run saslauthd@mx's ExecStart as systemd would: %i expanded, $$ unescaped, the unit's
+# Environment= defaults overridden by the instance's defaults file, socket-activated
+# (on a scratch path, as a drop-in would set for a chroot) and with a notify socket.
+exec_start=$(sed -n 's/^ExecStart=//p' "$units/saslauthd@.service")
+exec_start=${exec_start//%i/$inst}
+exec_start=${exec_start//\$\$/\$}
+eval "cmd=($exec_start)"
+mkdir -p "$SCRATCH/run-$inst" "$SCRATCH/sock-$inst"
+printf 'START=yes\nMECHANISMS=getpwent\nTHREADS=2\nOPTIONS="-m %s"\n' "$SCRATCH/run-$inst" >"$SCRATCH/saslauthd-$inst"
+mapfile -t inst_env < <(set -a; . "$SCRATCH/saslauthd-$inst"; printf '%s\n' "MECHANISMS=$MECHANISMS" \
+	"THREADS=$THREADS" "OPTIONS=$OPTIONS" "NOTIFY_SOCKET=$notify"; nss_wrapper_env "$passwd" "$group")
+envs=()
+for e in "${inst_env[@]}"; do envs+=(-E "$e"); done
+: >"$SCRATCH/messages"
+start_bg "saslauthd@$inst" "$SCRATCH/inst.log" systemd-socket-activate "${envs[@]}" \
+	-l "$SCRATCH/sock-$inst/mux" "${cmd[@]}"
+wait_until 10 test -S "$SCRATCH/sock-$inst/mux" || true
+check "instance $inst: activated and answered with its own defaults" '0: OK "Success."' \
+	"$(auth "$SCRATCH/sock-$inst/mux" alice-pw)"
+wait_until 10 grep -q READY=1 "$SCRATCH/messages" || true
+check_match "instance $inst: READY=1 with its mechanism and worker count" \
+	'READY=1 STATUS=mechanism getpwent, 2 workers' "$(cat "$SCRATCH/messages")"
+check "instance $inst: pid file in its own run directory" yes "$(yesno test -s "$SCRATCH/run-$inst/saslauthd.pid")"
+stop_pid "$DAEMON_PID"
 
 finish

@@ -125,7 +125,7 @@ for who in "${DAEMONS[@]}"; do
 		pid=$DAEMON_PID
 		t=$(now_ms)
 		run_cases "$who" "$mech" "$SCRATCH/run-$who-$mech/mux"
-		check "$who $mech daemon still running" yes "$(pid_alive "$pid" && echo yes || echo no)"
+		check "$who $mech daemon still running" yes "$(yesno pid_alive "$pid")"
 		log "$who $mech: $(($(now_ms) - t)) ms"
 		stop_pid "$pid"
 	done
