@@ -22,13 +22,7 @@ cat >"$SCRATCH/users.json" <<'JSON'
 JSON
 
 # httpd <mode> [args]: a server on a free port; prints the port.
-httpd() {
-	local port
-	port=$(free_tcp_port)
-	start_bg "httpd $1" "$SCRATCH/httpd-$1-$port.log" "$PYTHON" "$HTTPD" "$port" "$@" </dev/null
-	wait_for_tcp_port "$port" 10 127.0.0.1 "$DAEMON_PID" >/dev/null || die "httpd $1 did not start"
-	echo "$port"
-}
+httpd() { start_tcp_fixture "httpd $1" "$SCRATCH/httpd-$1-$RANDOM.log" "$HTTPD" "$@"; }
 H=$(httpd form --users "$SCRATCH/users.json" --record "$SCRATCH/requests.jsonl")
 HS=$(httpd form --users "$SCRATCH/users.json" --cert "$TLS/web.pem" --key "$TLS/web.key")
 GARBAGE=$(httpd garbage)

@@ -73,15 +73,19 @@ recycled() {
 DEF="$SCRATCH/etc default"  # a space: the script must not split it
 RUN_MAIN="$SCRATCH/run/main" RUN_SECOND="$SCRATCH/run/deep/second"
 mkdir -p "$DEF" "$SCRATCH/run"
-cat >"$DEF/saslauthd" <<EOF
+# main_defaults <run dir>: the main instance's defaults file, as Debian ships it.
+main_defaults() {
+	cat <<EOF
 START=yes
 DESC="SASL Authentication Daemon"
 NAME="saslauthd"
 MECHANISMS="sasldb"
 MECH_OPTIONS="$DB"
 THREADS=3
-OPTIONS="-c -m $RUN_MAIN"
+OPTIONS="-c -m $1"
 EOF
+}
+main_defaults "$RUN_MAIN" >"$DEF/saslauthd"
 cat >"$DEF/saslauthd-second" <<EOF
 START=yes
 NAME="second"
@@ -243,15 +247,7 @@ part2() {
 	fi
 	local debdef="$SCRATCH/deb-default" ready="$SCRATCH/ns-ready" holder out rc pid before host_v
 	mkdir -p "$debdef"
-	cat >"$debdef/saslauthd" <<EOF
-START=yes
-DESC="SASL Authentication Daemon"
-NAME="saslauthd"
-MECHANISMS="sasldb"
-MECH_OPTIONS="$DB"
-THREADS=3
-OPTIONS="-c -m $DEB_RUN"
-EOF
+	main_defaults "$DEB_RUN" >"$debdef/saslauthd"
 	host_v=$(first_line "$CYRUS_SASLAUTHD" -v)
 	# The namespace holder: bind mounts visible to it and its descendants only.
 	# shellcheck disable=SC2016 # expanded by the inner sh

@@ -47,13 +47,7 @@ DOVECOT_LISTEN=$TLS_ONLY_ADDR start_dovecot "$DVB" "$USERS" tls-required "$T" 0 
 	"$TLS/server.pem" "$TLS/server.key"
 
 # fake <mode> [record file]: a fake IMAP server on a free port; prints the port.
-fake() {
-	local port
-	port=$(free_tcp_port)
-	start_bg "fake imap $1" "$SCRATCH/fake-$1.log" "$PYTHON" "$FAKE_IMAP" "$port" "$@" </dev/null
-	wait_for_tcp_port "$port" 10 127.0.0.1 "$DAEMON_PID" >/dev/null || die "fake $1 did not start"
-	echo "$port"
-}
+fake() { start_tcp_fixture "fake imap $1" "$SCRATCH/fake-$1.log" "$FAKE_IMAP" "$@"; }
 SILENT=$(fake silent)
 CLOSER=$(fake close)
 BYE=$(fake bye)
