@@ -117,7 +117,8 @@ check "instance $inst: activated and answered with its own defaults" '0: OK "Suc
 wait_until 10 grep -q READY=1 "$SCRATCH/messages" || true
 check_match "instance $inst: READY=1 with its mechanism and worker count" \
 	'READY=1 STATUS=mechanism getpwent, 2 workers' "$(cat "$SCRATCH/messages")"
-check "instance $inst: pid file in its own run directory" yes "$(yesno test -s "$SCRATCH/run-$inst/saslauthd.pid")"
+check_match "instance $inst: its own run directory, from OPTIONS in its defaults file" \
+	" -m $SCRATCH/run-$inst( |\$)" "$(tr '\0' ' ' <"/proc/$DAEMON_PID/cmdline")"
 stop_pid "$DAEMON_PID"
 
 finish
