@@ -34,17 +34,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
 #include "mechanisms/mechanism.h"
+#include "mechanisms/remote_reply.h"
 
 #define RIMAP_DEFAULT_SERVICE "imap"
 #define RIMAP_DEFAULT_IMAP_PORT "143"
@@ -53,32 +54,8 @@
 #define RIMAP_LINE_MAX 16384
 #define RIMAP_TAG "saslauthd"
 #define RIMAP_LOG_VALUE_MAX 512
-#define MS_PER_S 1000
-
-#define REPLY_OK "OK remote authentication successful"
-#define REPLY_REJECTED "NO remote server rejected your credentials"
-#define REPLY_NO_CONTACT "NO [ALERT] Couldn't contact remote authentication server"
-#define REPLY_UNAVAILABLE "NO [ALERT] The remote authentication server is currently unavailable"
-#define REPLY_UNEXPECTED "NO [ALERT] Unexpected response from remote authentication server"
-#define REPLY_SYNC "NO [ALERT] error synchronizing with remote authentication server"
-#define REPLY_INTERNAL "NO [ALERT] saslauthd internal error"
 
 /* ------------------------------------------------------------------ -O parsing */
-
-static bool parse_switch(const char *v, bool *out)
-{
-	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
-	    strcasecmp(v, "true") == 0) {
-		*out = true;
-		return true;
-	}
-	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
-	    strcasecmp(v, "false") == 0) {
-		*out = false;
-		return true;
-	}
-	return false;
-}
 
 static void server_defaults(struct rimap_server *s)
 {
@@ -126,11 +103,11 @@ static bool parse_query_item(const char *item, struct rimap_server *out, char *e
 	else if (klen == 10 && strncmp(item, "servername", klen) == 0)
 		ok = *v != '\0' && str_copy(out->servername, sizeof(out->servername), v);
 	else if (klen == 6 && strncmp(item, "verify", klen) == 0)
-		ok = parse_switch(v, &out->verify);
+		ok = str_parse_switch(v, &out->verify);
 	else if (klen == 7 && strncmp(item, "timeout", klen) == 0) {
 		ok = str_to_long(v, 1, RIMAP_TIMEOUT_MAX_S, &seconds);
 		if (ok)
-			out->timeout_ms = (int)seconds * MS_PER_S;
+			out->timeout_ms = (int)(seconds * SA_MS_PER_S);
 	} else {
 		str_format(err, errsz, "unknown option \"%.*s\"", (int)klen, item);
 		return false;
@@ -205,7 +182,7 @@ static bool parse_url_form(const char *spec, struct rimap_server *out, char *err
 		{ "imaps://", RIMAP_IMAPS, RIMAP_DEFAULT_IMAPS_PORT },
 		{ "imap+starttls://", RIMAP_STARTTLS, RIMAP_DEFAULT_IMAP_PORT },
 	};
-	char copy[RIMAP_PATH_MAX + RIMAP_HOST_MAX * 2 + 128];
+	char copy[SA_PATH_MAX + RIMAP_HOST_MAX * 2 + 128];
 
 	if (!str_copy(copy, sizeof(copy), spec)) {
 		str_format(err, errsz, "server \"%.64s...\" too long", spec);
@@ -247,7 +224,7 @@ int rimap_parse_servers(const char *option, struct rimap_server *out, size_t max
 		size_t len = strcspn(p, separators);
 		if (len == 0)
 			break;
-		char spec[RIMAP_PATH_MAX + RIMAP_HOST_MAX * 2 + 128];
+		char spec[SA_PATH_MAX + RIMAP_HOST_MAX * 2 + 128];
 		if (len >= sizeof(spec)) {
 			str_format(err, errsz, "server specification too long");
 			return -1;
@@ -533,7 +510,7 @@ struct imap_conn {
 	const struct rimap_target *target;
 	int fd;
 	SSL *ssl;
-	long long deadline_ms;
+	int64_t deadline_ms;
 	char peer[INET6_ADDRSTRLEN];
 	char in[RIMAP_LINE_MAX];
 	size_t inlen;    /* bytes in in[] */
@@ -542,19 +519,12 @@ struct imap_conn {
 	char note[384];  /* the greeting, or where the session failed (saslauthd --check) */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * MS_PER_S + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events until the deadline: 1 ready, 0 timeout, -1 error. */
-static int wait_fd(int fd, short events, long long deadline)
+static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		long long left = deadline - now_ms();
-		if (left <= 0)
+		int64_t left = sa_ms_until(deadline);
+		if (left == 0)
 			return 0;
 		struct pollfd p = { .fd = fd, .events = events };
 		int rc = poll(&p, 1, (int)left);
@@ -582,7 +552,7 @@ static int connect_one(const struct addrinfo *ai, char *why, size_t whysz)
 		close(fd);
 		return -1;
 	}
-	int ready = wait_fd(fd, POLLOUT, now_ms() + RIMAP_CONNECT_TIMEOUT_MS);
+	int ready = wait_fd(fd, POLLOUT, sa_clock_ms() + RIMAP_CONNECT_TIMEOUT_MS);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 	if (ready == 0) {
@@ -829,21 +799,21 @@ static const char *outcome_reply(enum outcome o)
 {
 	switch (o) {
 	case OUT_OK:
-		return REPLY_OK;
+		return REMOTE_REPLY_OK;
 	case OUT_REJECTED:
-		return REPLY_REJECTED;
+		return REMOTE_REPLY_REJECTED;
 	case OUT_NO_CONTACT:
-		return REPLY_NO_CONTACT;
+		return REMOTE_REPLY_NO_CONTACT;
 	case OUT_UNAVAILABLE:
-		return REPLY_UNAVAILABLE;
+		return REMOTE_REPLY_UNAVAILABLE;
 	case OUT_UNEXPECTED:
-		return REPLY_UNEXPECTED;
+		return REMOTE_REPLY_UNEXPECTED;
 	case OUT_SYNC:
-		return REPLY_SYNC;
+		return REMOTE_REPLY_SYNC;
 	case OUT_INTERNAL:
 		break;
 	}
-	return REPLY_INTERNAL;
+	return REMOTE_REPLY_INTERNAL;
 }
 
 static const char *io_text(enum io_status st)
@@ -1084,7 +1054,7 @@ static enum outcome session_open(struct imap_conn *c, bool *literal_plus)
 	*literal_plus = false;
 	if (!conn_open(c))
 		return OUT_NO_CONTACT;
-	c->deadline_ms = now_ms() + t->server.timeout_ms;
+	c->deadline_ms = sa_clock_ms() + t->server.timeout_ms;
 	if (t->server.security == RIMAP_IMAPS && !conn_start_tls(c)) {
 		log_mech(LOG_WARNING, "auth_rimap: TLS with %s[%s]/%s failed: %s", t->server.host,
 		         c->peer, t->server.port, c->why);

@@ -6,12 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/limits.h"
 #include "common/protocol.h"
 
 #define RIMAP_SERVERS_MAX 8
 #define RIMAP_HOST_MAX 256
 #define RIMAP_PORT_MAX 64
-#define RIMAP_PATH_MAX 4096
 /* Cyrus's bound on each read of the exchange; ours bounds the whole exchange with it. */
 #define RIMAP_EXCHANGE_TIMEOUT_MS 30000
 #define RIMAP_TIMEOUT_MAX_S 300
@@ -31,7 +31,7 @@ struct rimap_server {
 	enum rimap_security security;
 	char host[RIMAP_HOST_MAX];       /* as given; IPv6 literal without brackets */
 	char port[RIMAP_PORT_MAX];       /* service name or number, for getaddrinfo */
-	char cafile[RIMAP_PATH_MAX];     /* "" → the system CA store */
+	char cafile[SA_PATH_MAX];        /* "" → the system CA store */
 	char servername[RIMAP_HOST_MAX]; /* name the certificate must carry; "" → host */
 	bool verify;                     /* certificate and name checks (TLS modes) */
 	int timeout_ms;                  /* bound of one exchange after connect */
