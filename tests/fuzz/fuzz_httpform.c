@@ -99,7 +99,7 @@ static void check_sizing(char parts[FUZZ_PARTS][FUZZ_PART_MAX + 1])
 	if (httpform_expand(parts[0], parts[1], parts[2], parts[3], full, sizeof(full)) != len ||
 	    strlen(full) != len)
 		abort();
-	size_t sizes[] = { 1, len / 2 + 1, len, len + 1 };
+	size_t sizes[] = { 1, len / 2 + 1, len > 0 ? len : 1, len + 1 };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(part, 'x', sizes[i] + 1);
 		if (httpform_expand(parts[0], parts[1], parts[2], parts[3], part, sizes[i]) != len)
