@@ -4,11 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <stdio.h>
 
-#include "build_config.h"
-
-#ifdef WITH_RIMAP
 #include "mechanisms/imap_syntax.h"
 
 static void greetings(void **state)
@@ -44,10 +40,3 @@ int main(void)
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
-#else
-int main(void)
-{
-	puts("rimap not compiled in");
-	return 0;
-}
-#endif

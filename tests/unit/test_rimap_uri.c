@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "build_config.h"
-
-#ifdef WITH_RIMAP
 #include "mechanisms/rimap_uri.h"
 
 static char err[256];
@@ -67,10 +64,3 @@ int main(void)
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
-#else
-int main(void)
-{
-	puts("rimap not compiled in");
-	return 0;
-}
-#endif
