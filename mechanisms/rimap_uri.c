@@ -123,7 +123,10 @@ static bool parse_authority(char *auth, struct rimap_server *out, const char *de
 		goto bad;
 	if (port == NULL)
 		port = (char *)defport;
-	if (*port == '\0' || !str_copy(out->port, sizeof(out->port), port))
+	/* No service name holds '/' or ':'; a URL's port with them is a path or a second
+	 * port, and would not write back to the same value. */
+	if (*port == '\0' || strpbrk(port, "/:") != NULL ||
+	    !str_copy(out->port, sizeof(out->port), port))
 		goto bad;
 	return true;
 bad:

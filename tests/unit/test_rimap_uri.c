@@ -56,10 +56,30 @@ static void format_authority(void **state)
 	assert_false(rimap_format_authority(&s, out, 8));
 }
 
+/* Found by fuzz_rimap_uri: a URL port with '/' or ':' was accepted (and failed only at
+ * getaddrinfo), and "h:1//" lost its second '/' when written back. */
+static void url_port_junk(void **state)
+{
+	static const char *bad[] = { "imaps://h:1/path", "imap://h:993//", "imaps://[h]:1:2",
+	                             "imaps://[::1]:a:b/" };
+	struct rimap_server s;
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rimap_parse_server(bad[i], &s, err, sizeof(err)))
+			fail_msg("accepted %s (port %s)", bad[i], s.port);
+		assert_true(err[0] != '\0');
+	}
+	assert_true(rimap_parse_server("imaps://h:993/", &s, err, sizeof(err)));
+	assert_string_equal(s.port, "993");
+	assert_true(rimap_parse_server("h/1/2", &s, err, sizeof(err))); /* Cyrus's form: as Cyrus */
+	assert_string_equal(s.port, "1/2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(format_forms),
+		cmocka_unit_test(url_port_junk),
 		cmocka_unit_test(format_authority),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
