@@ -176,9 +176,10 @@ void httpform_reason_phrase(const char *status_line, char *out, size_t outsz)
 		}
 	}
 	terminate(out, outsz, len);
-	/* Trailing blanks carry nothing. */
-	while (len > 0 && len < outsz && out[len - 1] == ' ')
-		out[--len] = '\0';
+	/* Trailing blanks carry nothing, also where a long phrase was cut. */
+	size_t kept = outsz == 0 ? 0 : len < outsz ? len : outsz - 1;
+	while (kept > 0 && out[kept - 1] == ' ')
+		out[--kept] = '\0';
 }
 
 enum verdict httpform_classify(long code, const char *status_line, char *reply, size_t replysz)
