@@ -176,9 +176,38 @@ void httpform_reason_phrase(const char *status_line, char *out, size_t outsz)
 		}
 	}
 	terminate(out, outsz, len);
-	/* Trailing blanks carry nothing. */
-	while (len > 0 && len < outsz && out[len - 1] == ' ')
-		out[--len] = '\0';
+	/* Trailing blanks carry nothing, also where a long phrase was cut. */
+	size_t kept = outsz == 0 ? 0 : len < outsz ? len : outsz - 1;
+	while (kept > 0 && out[kept - 1] == ' ')
+		out[--kept] = '\0';
+}
+
+enum verdict httpform_classify(long code, const char *status_line, char *reply, size_t replysz)
+{
+	char phrase[MECH_REPLY_MAX - 4];
+
+	if (code == HTTP_OK || code == HTTP_NO_CONTENT) {
+		str_copy(reply, replysz, REMOTE_REPLY_OK);
+		return VERDICT_OK;
+	}
+	if (code == HTTP_FORBIDDEN) {
+		httpform_reason_phrase(status_line, phrase, sizeof(phrase));
+		if (phrase[0] == '\0' || !str_format(reply, replysz, "NO %s", phrase))
+			str_copy(reply, replysz, "NO");
+		return VERDICT_NO;
+	}
+	str_copy(reply, replysz, REMOTE_REPLY_UNEXPECTED);
+	return VERDICT_FAIL;
+}
+
+bool httpform_take_status_line(const char *header, size_t len, char *out, size_t outsz)
+{
+	if (len < 5 || strncmp(header, "HTTP/", 5) != 0 || outsz == 0)
+		return false;
+	size_t keep = len < outsz - 1 ? len : outsz - 1;
+	memcpy(out, header, keep);
+	out[keep] = '\0';
+	return true;
 }
 
 /* ------------------------------------------------------------------ configuration */
@@ -320,12 +349,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	struct http_reply *r = userp;
 	size_t len = size * n;
 
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		size_t keep = len < sizeof(r->status_line) - 1 ? len : sizeof(r->status_line) - 1;
-		memcpy(r->status_line, data, keep);
-		r->status_line[keep] = '\0';
+	if (httpform_take_status_line(data, len, r->status_line, sizeof(r->status_line)))
 		r->have_status = true;
-	}
 	return len;
 }
 
@@ -409,26 +434,17 @@ static bool set_options(CURL *h, const struct httpform_conf *c, struct curl_slis
 	return ok;
 }
 
-/* Status code → reply, as Cyrus. */
+/* Status code → reply, as Cyrus; what was unexpected is logged. */
 static void classify(const struct http_reply *r, long code, struct mech_result *result)
 {
-	char phrase[MECH_REPLY_MAX - 4];
 	char reply[MECH_REPLY_MAX];
 	char esc[HTTPFORM_STATUS_LINE_MAX * 4];
+	enum verdict v = httpform_classify(code, r->status_line, reply, sizeof(reply));
 
-	if (code == HTTP_OK || code == HTTP_NO_CONTENT) {
-		mech_result_set(result, VERDICT_OK, REMOTE_REPLY_OK, NULL);
-		return;
-	}
-	if (code == HTTP_FORBIDDEN) {
-		httpform_reason_phrase(r->status_line, phrase, sizeof(phrase));
-		str_format(reply, sizeof(reply), "NO %s", phrase);
-		mech_result_set(result, VERDICT_NO, phrase[0] != '\0' ? reply : "NO", NULL);
-		return;
-	}
-	log_mech(LOG_WARNING, "auth_httpform: unexpected response: %s",
-	         log_escape(r->status_line, esc, sizeof(esc)));
-	mech_result_set(result, VERDICT_FAIL, REMOTE_REPLY_UNEXPECTED, NULL);
+	if (v == VERDICT_FAIL)
+		log_mech(LOG_WARNING, "auth_httpform: unexpected response: %s",
+		         log_escape(r->status_line, esc, sizeof(esc)));
+	mech_result_set(result, v, reply, NULL);
 }
 
 /* One request to the configured URL: a POST of body, or a HEAD when body is NULL.

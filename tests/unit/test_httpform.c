@@ -90,6 +90,9 @@ static void reason_phrase(void **state)
 	assert_string_equal(out, "");
 	httpform_reason_phrase("HTTP/1.1 403 a\x01" "b\x1b[31m\r\n", out, sizeof(out));
 	assert_string_equal(out, "ab[31m");
+	/* Found by fuzz_httpform: a phrase cut at a blank kept it. */
+	httpform_reason_phrase("HTTP/1.1 403 abcdef ghi\r\n", out, 8);
+	assert_string_equal(out, "abcdef");
 }
 
 int main(void)

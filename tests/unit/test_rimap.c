@@ -10,7 +10,8 @@
 #include "build_config.h"
 
 #ifdef WITH_RIMAP
-#include "mechanisms/rimap.h"
+#include "mechanisms/imap_syntax.h"
+#include "mechanisms/rimap_uri.h"
 
 static struct rimap_server srv[RIMAP_SERVERS_MAX];
 static char err[256];

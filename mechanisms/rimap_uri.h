@@ -1,25 +1,21 @@
-/* rimap internals exposed for the unit tests: -O parsing and IMAP command building.
- * The mechanism itself is mech_rimap (mechanisms/rimap.c). */
-#ifndef SASLAUTHD_RIMAP_H
-#define SASLAUTHD_RIMAP_H
+/* rimap's -O: Cyrus's "host[/port]" and our imap://, imaps://, imap+starttls:// URLs
+ * (saslauthd(8), the rimap mechanism). Pure string work: no I/O, no resolution. */
+#ifndef SASLAUTHD_RIMAP_URI_H
+#define SASLAUTHD_RIMAP_URI_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/protocol.h"
+#include "common/limits.h"
 
 #define RIMAP_SERVERS_MAX 8
 #define RIMAP_HOST_MAX 256
 #define RIMAP_PORT_MAX 64
-#define RIMAP_PATH_MAX 4096
+/* One server specification: a URL carries at most a path and two names. */
+#define RIMAP_SPEC_MAX (SA_PATH_MAX + RIMAP_HOST_MAX * 2 + 128)
 /* Cyrus's bound on each read of the exchange; ours bounds the whole exchange with it. */
 #define RIMAP_EXCHANGE_TIMEOUT_MS 30000
 #define RIMAP_TIMEOUT_MAX_S 300
-/* "saslauthd LOGIN " + two astrings (worst case: every byte quoted, or a literal
- * header plus the bytes) + CRLF. */
-#define RIMAP_CMD_MAX (2 * (2 * PROTOCOL_FIELD_MAX + 32) + 64)
-/* A LOGIN needs at most one pause per argument (synchronising literals). */
-#define RIMAP_CUTS_MAX 2
 
 enum rimap_security {
 	RIMAP_PLAIN,    /* Cyrus's only mode: cleartext IMAP */
@@ -31,7 +27,7 @@ struct rimap_server {
 	enum rimap_security security;
 	char host[RIMAP_HOST_MAX];       /* as given; IPv6 literal without brackets */
 	char port[RIMAP_PORT_MAX];       /* service name or number, for getaddrinfo */
-	char cafile[RIMAP_PATH_MAX];     /* "" → the system CA store */
+	char cafile[SA_PATH_MAX];        /* "" → the system CA store */
 	char servername[RIMAP_HOST_MAX]; /* name the certificate must carry; "" → host */
 	bool verify;                     /* certificate and name checks (TLS modes) */
 	int timeout_ms;                  /* bound of one exchange after connect */
@@ -46,24 +42,16 @@ bool rimap_parse_server(const char *spec, struct rimap_server *out, char *err, s
 int rimap_parse_servers(const char *option, struct rimap_server *out, size_t max, char *err,
                         size_t errsz);
 
-/* True when s cannot be sent as an IMAP quoted string (CR, LF, other control bytes,
- * DEL, 8-bit bytes) and must go as a literal. */
-bool imap_needs_literal(const char *s);
+/* The URL scheme of a mode, without "://". */
+const char *rimap_security_name(enum rimap_security security);
 
-/* True when the greeting's [CAPABILITY ...] response code lists cap (case-insensitive). */
-bool imap_greeting_has_capability(const char *greeting, const char *cap);
+/* "scheme://host:port", the host in brackets where a URL needs them: how the log and
+ * saslauthd --check name a server. False when out is too small. */
+bool rimap_format_authority(const struct rimap_server *s, char *out, size_t outsz);
 
-/* A command to send in pieces: after each cut the client waits for a "+" continuation. */
-struct imap_command {
-	char buf[RIMAP_CMD_MAX];
-	size_t len;
-	size_t cuts[RIMAP_CUTS_MAX];
-	size_t ncuts;
-};
-
-/* "saslauthd LOGIN <login> <password>" CRLF, each argument a quoted string when valid,
- * else a literal ("{n+}" when literal_plus, else "{n}" with a cut). False if too long. */
-bool imap_build_login(struct imap_command *cmd, const char *login, const char *password,
-                      bool literal_plus);
+/* A specification rimap_parse_server() reads back to the same values: Cyrus's form when it
+ * says everything, else a URL with the options that differ from the defaults. False when
+ * out is too small. */
+bool rimap_format_server(const struct rimap_server *s, char *out, size_t outsz);
 
 #endif
