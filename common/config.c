@@ -51,7 +51,7 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 
 	memset(cfg, 0, sizeof(*cfg));
 	str_copy(cfg->path, sizeof(cfg->path), path);
-	fp = fopen(path, "r");
+	fp = fopen(path, "re");
 	if (fp == NULL) {
 		str_format(err, errsz, "%s: %s", path, strerror(errno));
 		return false;

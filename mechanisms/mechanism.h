@@ -46,6 +46,9 @@ struct mech_result {
 
 struct mech_settings {
 	const char *option; /* -O argument, NULL when absent */
+	/* --pam-services: comma-separated service names a request may ask for (pam only);
+	 * NULL: the mechanism's built-in rule. */
+	const char *services;
 };
 
 struct mechanism {

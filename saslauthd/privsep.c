@@ -210,7 +210,7 @@ static void proxy_auth(const struct mech_request *req, struct mech_result *resul
 	secret_wipe(f, sizeof(f));
 }
 
-static bool start_verifier(const struct mechanism *mech, int listen_fd)
+static bool start_verifier(const struct mechanism *mech, int client_fd)
 {
 	int sv[2];
 
@@ -227,8 +227,8 @@ static bool start_verifier(const struct mechanism *mech, int listen_fd)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		if (listen_fd >= 0)
-			close(listen_fd); /* the root side never touches a client */
+		if (client_fd >= 0)
+			close(client_fd); /* the root side never touches a client */
 		verifier_main(sv[1], mech);
 	}
 	close(sv[1]);
@@ -259,14 +259,14 @@ static void drop_privileges(const struct privsep_identity *id)
 }
 
 const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int listen_fd)
+                                             const struct privsep_identity *id, int client_fd)
 {
 	const struct mechanism *serve = mech;
 
 	if (id == NULL || !id->enabled)
 		return mech;
 	if (mech->needs_root) {
-		if (!start_verifier(mech, listen_fd))
+		if (!start_verifier(mech, client_fd))
 			_exit(1);
 		serve = &verifier.proxy;
 	}

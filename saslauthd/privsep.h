@@ -26,11 +26,12 @@ struct privsep_identity {
 bool privsep_resolve(const char *spec, struct privsep_identity *id, char *err, size_t errsz);
 
 /* In a freshly forked worker: start the root verifier when the mechanism needs root
- * (it does not keep listen_fd), then drop to the identity. Returns the mechanism the
+ * (it does not keep client_fd: the listening socket, or with -n 0 the client's
+ * connection), then drop to the identity. Returns the mechanism the
  * worker must call (the real one, or a proxy to the verifier); exits the process if
  * privileges cannot be dropped. */
 const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int listen_fd);
+                                             const struct privsep_identity *id, int client_fd);
 
 /* True once the verifier has died: the worker should stop after the current request
  * so the master replaces the pair. */
