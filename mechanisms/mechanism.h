@@ -91,6 +91,16 @@ void mech_result_set(struct mech_result *result, enum verdict verdict, const cha
  * Cyrus's kerberos5 does. */
 const char *mech_config_file(const struct mech_settings *settings, bool optional);
 
+/* The host part of a 5-field request's client address ("192.0.2.7;4321" gives
+ * "192.0.2.7"; "" for the 4-field form). Longer host parts are refused before any cache
+ * lookup or mechanism (a DNS name has at most 253 bytes), so the cache key and PAM_RHOST
+ * always see the same, whole host. */
+#define MECH_HOST_MAX 255
+
+/* Copy the host part into host (at least MECH_HOST_MAX + 1 bytes); false when it is
+ * longer than MECH_HOST_MAX or does not fit. */
+bool mech_client_host(const char *client_addr, char *host, size_t hostsz);
+
 /* Today's date as days since 1970-01-01, the unit of /etc/shadow's fields. */
 long mech_days_since_epoch(void);
 

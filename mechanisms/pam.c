@@ -112,13 +112,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 /* PAM_RHOST from a client address "ip;port" (Cyrus master's behaviour). */
 static int set_rhost(pam_handle_t *h, const char *client_addr)
 {
-	char host[256];
-	size_t n = strcspn(client_addr, ";");
+	char host[MECH_HOST_MAX + 1];
 
-	if (n == 0 || n >= sizeof(host))
+	/* request.c refuses longer ones; never run PAM without the host it was sent. */
+	if (!mech_client_host(client_addr, host, sizeof(host)))
+		return PAM_BAD_ITEM;
+	if (host[0] == '\0')
 		return PAM_SUCCESS;
-	memcpy(host, client_addr, n);
-	host[n] = '\0';
 	return pam_set_item(h, PAM_RHOST, host);
 }
 

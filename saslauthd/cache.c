@@ -182,18 +182,14 @@ static void lock_slot(struct cache_slot *s)
 bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 {
 	/* Only the host part of the client address: the port changes every connection. */
-	char host[256];
-	size_t hl = strcspn(req->client_addr, ";");
+	char host[MECH_HOST_MAX + 1];
 	const char *key_parts[4] = { req->login, req->realm, req->service, host };
 	bool hit = false;
 
 	memset(t, 0, sizeof(*t));
-	if (cache.slots == NULL)
+	/* Never a truncated host: two hosts must not share a key. */
+	if (cache.slots == NULL || !mech_client_host(req->client_addr, host, sizeof(host)))
 		return false;
-	if (hl >= sizeof(host))
-		hl = sizeof(host) - 1;
-	memcpy(host, req->client_addr, hl);
-	host[hl] = '\0';
 	/* key: who is asking; verifier: the same plus the password. */
 	const char *verifier_parts[6] = { "verifier", req->login, req->realm, req->service, host,
 	                                  req->password };

@@ -137,6 +137,20 @@ static void ask_mechanism(const struct request_policy *policy, const struct requ
 	secret_wipe(&result, sizeof(result));
 }
 
+/* One rule for the client address everywhere (cache key, PAM_RHOST): a host part longer
+ * than MECH_HOST_MAX is refused here, before either sees it. */
+static bool long_address_reply(const struct request *req, char *reply, size_t replysz)
+{
+	char host[MECH_HOST_MAX + 1];
+
+	if (mech_client_host(req->client_addr, host, sizeof(host)))
+		return false;
+	stats_count(STAT_REFUSED);
+	log_core(LOG_ERR, "remote address longer than %d bytes", MECH_HOST_MAX);
+	str_format(reply, replysz, "NO remote address longer than %d bytes", MECH_HOST_MAX);
+	return true;
+}
+
 void request_decide(const struct request_policy *policy, const struct request *req,
                     char *reply, size_t replysz)
 {
@@ -149,7 +163,7 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		.client_addr = req->client_addr,
 	};
 
-	if (empty_field_reply(req, reply, replysz))
+	if (empty_field_reply(req, reply, replysz) || long_address_reply(req, reply, replysz))
 		return;
 	if (policy->realm_concat && req->realm[0] != '\0') {
 		str_format(login, sizeof(login), "%s@%s", req->login, req->realm);
