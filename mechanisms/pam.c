@@ -172,6 +172,10 @@ static bool sa_pam_denied(const char *service)
 /* NULL when the request may use this service, else why not (for the log). */
 static const char *sa_pam_service_refusal(const char *service)
 {
+	/* No name at all gets Linux-PAM's "other" stack, as any unknown name does (and as
+	 * with Cyrus); an allow-list never lists it. */
+	if (service[0] == '\0')
+		return sa_pam_allowed.count > 0 ? "not in --pam-services" : NULL;
 	if (!sa_pam_plain_name(service))
 		return "not a plain service name";
 	if (sa_pam_allowed.count > 0)

@@ -55,6 +55,8 @@ check "--pam-services: an unlisted service is refused" "$REFUSED" \
 	"$(saslclient req "$R2/mux" root anything imap "")"
 check "--pam-services: su is refused" "$REFUSED" \
 	"$(saslclient req "$R2/mux" root anything su "")"
+check "--pam-services: an empty service is refused" "$REFUSED" \
+	"$(saslclient req "$R2/mux" root anything "" "")"
 stop_pid "$P2"
 
 # Start-up checks.
