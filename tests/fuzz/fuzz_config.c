@@ -40,7 +40,7 @@ static long model_parse(const uint8_t *data, size_t size)
 		const uint8_t *nl = memchr(data + pos, '\n', size - pos);
 		size_t len = nl != NULL ? (size_t)(nl - (data + pos)) : size - pos;
 		line++;
-		if (len + 1 >= CONFIG_LINE_MAX)
+		if (len >= CONFIG_LINE_MAX)
 			return -line; /* over-long lines are refused, never split */
 		char text[CONFIG_LINE_MAX];
 		memcpy(text, data + pos, len);
