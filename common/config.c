@@ -43,6 +43,24 @@ static int parse_line(char *line, char **key, char **value, const char **problem
 	return 1;
 }
 
+enum line_read { LINE_OK, LINE_END, LINE_TOO_LONG };
+
+/* One line without its newline. A line that does not fit is refused whole: fgets used to
+ * split it, and its tail was read as a line of its own (a value could smuggle in a key). */
+static enum line_read read_line(FILE *fp, char *line, size_t linesz)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (n + 1 >= linesz)
+			return LINE_TOO_LONG;
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	return (c == EOF && n == 0) ? LINE_END : LINE_OK;
+}
+
 bool config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 {
 	char line[CONFIG_LINE_MAX];
@@ -51,16 +69,17 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 
 	memset(cfg, 0, sizeof(*cfg));
 	str_copy(cfg->path, sizeof(cfg->path), path);
-	fp = fopen(path, "r");
+	fp = fopen(path, "re");
 	if (fp == NULL) {
 		str_format(err, errsz, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	enum line_read got;
+	while ((got = read_line(fp, line, sizeof(line))) != LINE_END) {
 		char *key = NULL, *value = NULL;
-		const char *problem = NULL;
+		const char *problem = "line too long";
 		lineno++;
-		int r = parse_line(line, &key, &value, &problem);
+		int r = got == LINE_TOO_LONG ? -1 : parse_line(line, &key, &value, &problem);
 		if (r == 0)
 			continue;
 		if (r < 0 || cfg->count == CONFIG_ENTRIES_MAX) {

@@ -32,11 +32,40 @@ bool log_verbose(void)
 	return log_state.verbose;
 }
 
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Control bytes of a formatted line as \xNN, within LOG_LINE_MAX. */
+static void neutralise_controls(const char *in, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		size_t need = is_control(*p) ? 4 : 1;
+		if (o + need >= outsz)
+			break;
+		if (need == 1) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
 static void emit(int priority, bool core_format, const char *fmt, va_list ap)
 {
+	char raw[LOG_LINE_MAX];
 	char line[LOG_LINE_MAX];
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	neutralise_controls(raw, line, sizeof(line));
 	if (core_format)
 		syslog(priority, CYRUS_EMPTY_COLUMN ": %s", line);
 	else
@@ -84,7 +113,7 @@ void log_mech(int priority, const char *fmt, ...)
 
 static bool needs_escape(unsigned char c)
 {
-	return c < 0x20 || c == 0x7f || c == '[' || c == ']' || c == '\\';
+	return is_control(c) || c == '[' || c == ']' || c == '\\';
 }
 
 const char *log_escape(const char *in, char *out, size_t outsz)

@@ -26,7 +26,19 @@ void log_mech(int priority, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Make an untrusted value safe inside a "[field=value]" log item: control bytes, '[', ']'
  * and '\\' become \xNN, so a login can neither forge fields nor break lines.
- * Returns out. */
+ * Returns out. Output is at most LOG_ESCAPED_MAX(strlen(in)) bytes with the NUL. */
 const char *log_escape(const char *in, char *out, size_t outsz);
+
+#define LOG_ESCAPED_MAX(len) (4 * (len) + 1)
+/* Room for an escaped client field (the protocol allows 1024 bytes). */
+#define LOG_VALUE_MAX LOG_ESCAPED_MAX(1024)
+
+/* log_escape into a buffer that lives until the end of the enclosing statement, for use
+ * directly as a log argument: log_mech(LOG_DEBUG, "user %s", LOG_ESC(req->login)). */
+#define LOG_ESC(s) log_escape((s), (char[LOG_VALUE_MAX]){ 0 }, LOG_VALUE_MAX)
+
+/* Every line written by log_core/log_debug/log_mech has its control bytes turned into
+ * \xNN as the last step, whatever the caller passed: no text can start a line of its
+ * own. Brackets are the caller's business (LOG_ESC for client values). */
 
 #endif

@@ -46,6 +46,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/strutil.h"
+#include "mechanisms/krb5_report.h"
 
 /* A principal name: login (≤ 256), '/', an instance from the config, '@', realm (≤ 256). */
 #define PRINCIPAL_MAX (2 * CONFIG_LINE_MAX)
@@ -383,7 +384,7 @@ static void attempt_free(struct attempt *a)
 	a->user = NULL;
 }
 
-enum { STEP_AS = 'A', STEP_VERIFY = 'V', STEP_RESULT = 'R' };
+enum { STEP_AS = 'A', STEP_VERIFY = 'V', STEP_RESULT = SA_KRB5_REPORT_TAG };
 
 static void report_step(const struct attempt *a, char step)
 {
@@ -483,13 +484,7 @@ static void sa_krb5_auth_check(struct attempt *a, const struct mech_request *req
 	mech_result_set(result, VERDICT_OK, "OK", NULL);
 }
 
-/* What the child sends back after the STEP_RESULT byte. */
-struct child_report {
-	struct mech_result result;
-	int log_priority;
-	char log_line[LOG_LINE_MAX];
-};
-_Static_assert(1 + sizeof(struct child_report) <= PIPE_BUF, "one atomic pipe write");
+#define child_report sa_krb5_report
 
 /* In the child: one check, its result written to fd, then gone. */
 /* One check in the child, its report written to fd. Not inlined: when it returns, its
@@ -500,7 +495,7 @@ static void __attribute__((noinline)) child_run(krb5_context ctx, const struct m
 {
 	struct attempt a;
 	struct child_report rep;
-	char msg[1 + sizeof(rep)];
+	unsigned char msg[SA_KRB5_REPORT_LEN];
 
 	memset(&a, 0, sizeof(a));
 	memset(&rep, 0, sizeof(rep));
@@ -511,8 +506,7 @@ static void __attribute__((noinline)) child_run(krb5_context ctx, const struct m
 	rep.log_priority = a.log_priority;
 	memcpy(rep.log_line, a.log_line, sizeof(rep.log_line));
 	/* Under PIPE_BUF bytes in all: one write, never partial. */
-	msg[0] = STEP_RESULT;
-	memcpy(msg + 1, &rep, sizeof(rep));
+	sa_krb5_report_encode(&rep, msg);
 	if (write(fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
 		_exit(2);
 }
@@ -547,7 +541,7 @@ static void __attribute__((noreturn)) child_check(krb5_context ctx, const struct
  * step it reported, 0 for none). */
 static bool collect(int fd, int64_t deadline, struct child_report *rep, char *step)
 {
-	char buf[1 + sizeof(*rep)];
+	unsigned char buf[SA_KRB5_REPORT_LEN];
 	size_t have = 0;
 
 	*step = 0;
@@ -567,14 +561,16 @@ static bool collect(int fd, int64_t deadline, struct child_report *rep, char *st
 		if (got <= 0)
 			return false; /* closed without a result: the child died */
 		if (have == 0 && buf[0] != STEP_RESULT) {
-			*step = buf[0];
+			*step = (char)buf[0];
 			continue;
 		}
 		have += (size_t)got;
 		if (have == sizeof(buf)) {
-			memcpy(rep, buf + 1, sizeof(*rep));
+			bool ok = sa_krb5_report_decode(buf, have, rep);
 			secret_wipe(buf, sizeof(buf));
-			return true;
+			if (!ok)
+				log_mech(LOG_ERR, "auth_krb5: malformed result from the check process");
+			return ok; /* a malformed one is treated as a child without a result */
 		}
 	}
 }
@@ -621,7 +617,6 @@ static void sa_krb5_auth(const struct mech_request *req, struct mech_result *res
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
 	}
 	if (done) {
-		rep.log_line[sizeof(rep.log_line) - 1] = '\0';
 		if (rep.log_line[0] != '\0')
 			log_mech(rep.log_priority, "%s", rep.log_line);
 		*result = rep.result;

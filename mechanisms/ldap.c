@@ -405,8 +405,8 @@ static void set_result(const struct login *l, const struct outcome *o, struct me
 		                o->why);
 		break;
 	}
-	log_mech(LOG_DEBUG, "Authentication failed for %s%s%s: %s", l->tok.user,
-	         l->tok.realm[0] != '\0' ? "/" : "", l->tok.realm, r->reason);
+	log_mech(LOG_DEBUG, "Authentication failed for %s%s%s: %s", LOG_ESC(l->tok.user),
+	         l->tok.realm[0] != '\0' ? "/" : "", LOG_ESC(l->tok.realm), LOG_ESC(r->reason));
 }
 
 static void sa_ldap_auth(const struct mech_request *req, struct mech_result *result)

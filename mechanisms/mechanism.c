@@ -38,6 +38,17 @@ const char *mech_config_file(const struct mech_settings *settings, bool optional
 	return SASLAUTHD_DEFAULT_CONF;
 }
 
+bool mech_client_host(const char *client_addr, char *host, size_t hostsz)
+{
+	size_t n = strcspn(client_addr, ";");
+
+	if (n > MECH_HOST_MAX || n >= hostsz)
+		return false;
+	memcpy(host, client_addr, n);
+	host[n] = '\0';
+	return true;
+}
+
 long mech_days_since_epoch(void)
 {
 	return (long)(time(NULL) / (60 * 60 * 24));

@@ -46,6 +46,9 @@ struct mech_result {
 
 struct mech_settings {
 	const char *option; /* -O argument, NULL when absent */
+	/* --pam-services: comma-separated service names a request may ask for (pam only);
+	 * NULL: the mechanism's built-in rule. */
+	const char *services;
 };
 
 struct mechanism {
@@ -87,6 +90,16 @@ void mech_result_set(struct mech_result *result, enum verdict verdict, const cha
  * file that does not exist gives NULL: the mechanism runs on its built-in settings, as
  * Cyrus's kerberos5 does. */
 const char *mech_config_file(const struct mech_settings *settings, bool optional);
+
+/* The host part of a 5-field request's client address ("192.0.2.7;4321" gives
+ * "192.0.2.7"; "" for the 4-field form). Longer host parts are refused before any cache
+ * lookup or mechanism (a DNS name has at most 253 bytes), so the cache key and PAM_RHOST
+ * always see the same, whole host. */
+#define MECH_HOST_MAX 255
+
+/* Copy the host part into host (at least MECH_HOST_MAX + 1 bytes); false when it is
+ * longer than MECH_HOST_MAX or does not fit. */
+bool mech_client_host(const char *client_addr, char *host, size_t hostsz);
 
 /* Today's date as days since 1970-01-01, the unit of /etc/shadow's fields. */
 long mech_days_since_epoch(void);

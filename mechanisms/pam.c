@@ -5,9 +5,11 @@
 #include <security/pam_appl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/strutil.h"
 
 /* What the conversation answers with. */
 struct sa_pam_answers {
@@ -110,18 +112,125 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 /* PAM_RHOST from a client address "ip;port" (Cyrus master's behaviour). */
 static int set_rhost(pam_handle_t *h, const char *client_addr)
 {
-	char host[256];
-	size_t n = strcspn(client_addr, ";");
+	char host[MECH_HOST_MAX + 1];
 
-	if (n == 0 || n >= sizeof(host))
+	/* request.c refuses longer ones; never run PAM without the host it was sent. */
+	if (!mech_client_host(client_addr, host, sizeof(host)))
+		return PAM_BAD_ITEM;
+	if (host[0] == '\0')
 		return PAM_SUCCESS;
-	memcpy(host, client_addr, n);
-	host[n] = '\0';
 	return pam_set_item(h, PAM_RHOST, host);
+}
+
+/* The client names the PAM service, so it must not be able to pick a stack meant for
+ * something else: with --pam-services only those names; without it any plain name except
+ * the system services whose stacks trust root or the caller (pam_rootok, pam_permit,
+ * autologin) or that are not about a password check at all. Linux-PAM lowercases the
+ * service name, so comparisons ignore case. */
+#define SA_PAM_SERVICES_MAX 32
+#define SA_PAM_SERVICE_NAME_MAX 64
+
+static const char *const sa_pam_denied_services[] = {
+	"su", "su-l", "runuser", "runuser-l", "sudo", "sudo-i", "login", "passwd", "chfn",
+	"chsh", "chpasswd", "chage", "newusers", "newgrp", "polkit-1", "systemd-user", "cron",
+	"atd", "sshd", "remote", "rlogin", "rsh", "vlock", "screen", "xscreensaver",
+	"gdm-password", "gdm-autologin", "gdm-launch-environment", "lightdm",
+	"lightdm-autologin", "lightdm-greeter", "sddm", "sddm-autologin", "sddm-greeter",
+};
+
+static struct {
+	int count; /* 0: no --pam-services, the deny-list applies */
+	char names[SA_PAM_SERVICES_MAX][SA_PAM_SERVICE_NAME_MAX + 1];
+} sa_pam_allowed;
+
+/* A name Linux-PAM can only take as a file in its own directory. */
+static bool sa_pam_plain_name(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	return n > 0 && s[n] == '\0' && s[0] != '.' && n <= SA_PAM_SERVICE_NAME_MAX;
+}
+
+static bool sa_pam_in_list(const char *service)
+{
+	for (int i = 0; i < sa_pam_allowed.count; i++) {
+		if (strcasecmp(service, sa_pam_allowed.names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool sa_pam_denied(const char *service)
+{
+	for (size_t i = 0; i < sizeof(sa_pam_denied_services) / sizeof(sa_pam_denied_services[0]); i++) {
+		if (strcasecmp(service, sa_pam_denied_services[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* NULL when the request may use this service, else why not (for the log). */
+static const char *sa_pam_service_refusal(const char *service)
+{
+	/* No name at all gets Linux-PAM's "other" stack, as any unknown name does (and as
+	 * with Cyrus); an allow-list never lists it. */
+	if (service[0] == '\0')
+		return sa_pam_allowed.count > 0 ? "not in --pam-services" : NULL;
+	if (!sa_pam_plain_name(service))
+		return "not a plain service name";
+	if (sa_pam_allowed.count > 0)
+		return sa_pam_in_list(service) ? NULL : "not in --pam-services";
+	return sa_pam_denied(service) ? "a system service (see --pam-services)" : NULL;
+}
+
+static int sa_pam_parse_services(const char *list, char *err, size_t errsz)
+{
+	char copy[SA_PAM_SERVICES_MAX * (SA_PAM_SERVICE_NAME_MAX + 1)];
+	char *save = NULL;
+
+	sa_pam_allowed.count = 0;
+	if (!str_copy(copy, sizeof(copy), list)) {
+		str_format(err, errsz, "--pam-services: list too long");
+		return -1;
+	}
+	for (char *name = strtok_r(copy, ",", &save); name != NULL;
+	     name = strtok_r(NULL, ",", &save)) {
+		if (!sa_pam_plain_name(name)) {
+			str_format(err, errsz, "--pam-services: not a plain service name: %s", name);
+			return -1;
+		}
+		if (sa_pam_allowed.count == SA_PAM_SERVICES_MAX) {
+			str_format(err, errsz, "--pam-services: more than %d names", SA_PAM_SERVICES_MAX);
+			return -1;
+		}
+		str_copy(sa_pam_allowed.names[sa_pam_allowed.count++], SA_PAM_SERVICE_NAME_MAX + 1, name);
+	}
+	if (sa_pam_allowed.count == 0) {
+		str_format(err, errsz, "--pam-services: no service names given");
+		return -1;
+	}
+	return 0;
+}
+
+static int sa_pam_init(const struct mech_settings *settings, char *err, size_t errsz)
+{
+	if (settings->services == NULL) {
+		sa_pam_allowed.count = 0;
+		return 0;
+	}
+	return sa_pam_parse_services(settings->services, err, errsz);
 }
 
 static void sa_pam_auth(const struct mech_request *req, struct mech_result *result)
 {
+	const char *refusal = sa_pam_service_refusal(req->service);
+
+	if (refusal != NULL) {
+		/* Cyrus passed any name to pam_start (root, service su: OK). */
+		mech_result_set(result, VERDICT_NO, "NO PAM service not allowed",
+		                "PAM service not allowed: %s: %s", req->service, refusal);
+		return;
+	}
 	struct sa_pam_answers answers = { .login = req->login, .password = req->password };
 	struct pam_conv conv = { .conv = conversation, .appdata_ptr = &answers };
 	pam_handle_t *h = NULL;
@@ -155,5 +264,6 @@ static void sa_pam_auth(const struct mech_request *req, struct mech_result *resu
 const struct mechanism mech_pam = {
 	.name = "pam",
 	.needs_root = true,
+	.init = sa_pam_init,
 	.auth = sa_pam_auth,
 };

@@ -22,6 +22,7 @@ struct cache_entry {
 	unsigned char key[CACHE_DIGEST_LEN];      /* HMAC(login, realm, service, address) */
 	unsigned char verifier[CACHE_DIGEST_LEN]; /* HMAC(key, password) */
 	long long created;                        /* 0: never used */
+	unsigned long long generation;            /* valid only while it is the current one */
 };
 
 struct cache_slot {
@@ -29,7 +30,16 @@ struct cache_slot {
 	struct cache_entry entries[CACHE_BUCKETS_PER_SLOT];
 };
 
+/* The mapping starts with the flush generation. The root master only ever increments it
+ * atomically: it never takes a lock in (or follows a pointer from) this memory, which
+ * unprivileged workers write, so a worker holding a slot lock cannot freeze it. */
+struct cache_header {
+	unsigned long long generation;
+	unsigned char pad[64 - sizeof(unsigned long long)];
+};
+
 static struct {
+	struct cache_header *header;
 	struct cache_slot *slots;
 	unsigned nslots;
 	long timeout;
@@ -78,7 +88,7 @@ static bool init_locks(void)
 bool cache_init(long size_kb, long timeout_s)
 {
 	unsigned n = slots_for(size_kb);
-	size_t bytes = (size_t)n * sizeof(struct cache_slot);
+	size_t bytes = sizeof(struct cache_header) + (size_t)n * sizeof(struct cache_slot);
 	void *p;
 
 	if (getrandom(cache.secret, sizeof(cache.secret), 0) != (ssize_t)sizeof(cache.secret)) {
@@ -99,13 +109,15 @@ bool cache_init(long size_kb, long timeout_s)
 	if (mlock(p, bytes) != 0)
 		log_debug("credential cache: cannot lock in memory: %s", strerror(errno));
 	madvise(p, bytes, MADV_DONTDUMP);
-	cache.slots = p;
+	cache.header = p;
+	cache.slots = (struct cache_slot *)(cache.header + 1);
 	cache.nslots = n;
 	cache.timeout = timeout_s;
 	if (!init_locks()) {
 		log_core(LOG_ERR, "credential cache: cannot initialise its locks");
 		munmap(p, bytes);
 		cache.slots = NULL;
+		cache.header = NULL;
 		return false;
 	}
 	log_debug("credential cache: %u slots, %u entries, %zu bytes, timeout %ld seconds", n,
@@ -151,6 +163,16 @@ static bool hmac(const char *const *parts, int nparts, unsigned char out[CACHE_D
 	return ok;
 }
 
+static unsigned long long current_generation(void)
+{
+	return __atomic_load_n(&cache.header->generation, __ATOMIC_ACQUIRE);
+}
+
+static bool entry_live(const struct cache_entry *e, unsigned long long generation)
+{
+	return e->created != 0 && e->generation == generation;
+}
+
 static void lock_slot(struct cache_slot *s)
 {
 	if (pthread_mutex_lock(&s->lock) == EOWNERDEAD)
@@ -160,18 +182,14 @@ static void lock_slot(struct cache_slot *s)
 bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 {
 	/* Only the host part of the client address: the port changes every connection. */
-	char host[256];
-	size_t hl = strcspn(req->client_addr, ";");
+	char host[MECH_HOST_MAX + 1];
 	const char *key_parts[4] = { req->login, req->realm, req->service, host };
 	bool hit = false;
 
 	memset(t, 0, sizeof(*t));
-	if (cache.slots == NULL)
+	/* Never a truncated host: two hosts must not share a key. */
+	if (cache.slots == NULL || !mech_client_host(req->client_addr, host, sizeof(host)))
 		return false;
-	if (hl >= sizeof(host))
-		hl = sizeof(host) - 1;
-	memcpy(host, req->client_addr, hl);
-	host[hl] = '\0';
 	/* key: who is asking; verifier: the same plus the password. */
 	const char *verifier_parts[6] = { "verifier", req->login, req->realm, req->service, host,
 	                                  req->password };
@@ -179,13 +197,14 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 		return false;
 	t->usable = true;
 	t->looked_up = (long long)time(NULL);
+	t->generation = current_generation();
 	t->slot = (unsigned)(((unsigned long)t->key[0] << 24 | (unsigned long)t->key[1] << 16 |
 	                      (unsigned long)t->key[2] << 8 | t->key[3]) % cache.nslots);
 	struct cache_slot *s = &cache.slots[t->slot];
 	lock_slot(s);
 	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
 		const struct cache_entry *e = &s->entries[i];
-		if (e->created != 0 && e->created > t->looked_up - cache.timeout &&
+		if (entry_live(e, t->generation) && e->created > t->looked_up - cache.timeout &&
 		    memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0) {
 			hit = secret_equal(e->verifier, CACHE_DIGEST_LEN, t->verifier, CACHE_DIGEST_LEN);
 			break;
@@ -202,29 +221,31 @@ void cache_store(const struct cache_ticket *t)
 	struct cache_slot *s = &cache.slots[t->slot];
 	int victim = 0;
 	lock_slot(s);
-	/* The entry for this key if there is one, else the oldest (never used first). */
+	/* The entry for this key if there is one, else the oldest (flushed or never used
+	 * first). An OK decided across a flush is stored under the old generation: dead. */
 	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
-		if (s->entries[i].created != 0 &&
-		    memcmp(s->entries[i].key, t->key, CACHE_DIGEST_LEN) == 0) {
+		const struct cache_entry *e = &s->entries[i];
+		if (entry_live(e, t->generation) && memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0) {
 			victim = i;
 			break;
 		}
-		if (s->entries[i].created < s->entries[victim].created)
+		long long age_i = entry_live(e, t->generation) ? e->created : 0;
+		long long age_v = entry_live(&s->entries[victim], t->generation)
+		                  ? s->entries[victim].created : 0;
+		if (age_i < age_v)
 			victim = i;
 	}
 	struct cache_entry *e = &s->entries[victim];
 	memcpy(e->key, t->key, CACHE_DIGEST_LEN);
 	memcpy(e->verifier, t->verifier, CACHE_DIGEST_LEN);
 	e->created = t->looked_up;
+	e->generation = t->generation;
 	pthread_mutex_unlock(&s->lock);
 }
 
 void cache_flush(void)
 {
-	for (unsigned i = 0; cache.slots != NULL && i < cache.nslots; i++) {
-		struct cache_slot *s = &cache.slots[i];
-		lock_slot(s);
-		secret_wipe(s->entries, sizeof(s->entries));
-		pthread_mutex_unlock(&s->lock);
-	}
+	/* Entries of older generations are dead at once; workers overwrite them. */
+	if (cache.header != NULL)
+		__atomic_add_fetch(&cache.header->generation, 1, __ATOMIC_SEQ_CST);
 }

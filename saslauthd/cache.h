@@ -28,6 +28,7 @@ struct cache_ticket {
 	unsigned char key[CACHE_DIGEST_LEN];
 	unsigned char verifier[CACHE_DIGEST_LEN];
 	long long looked_up; /* creation time recorded for the entry, as Cyrus */
+	unsigned long long generation; /* flush generation seen at lookup */
 };
 
 /* In the master before forking. size_kb 0 = default size. False on failure (logged). */
@@ -41,7 +42,8 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *ticket);
 /* The mechanism said OK: remember it. */
 void cache_store(const struct cache_ticket *ticket);
 
-/* Forget every entry (SIGHUP: the admin's way to make a changed password count now). */
+/* Forget every entry (SIGHUP: the admin's way to make a changed password count now).
+ * Takes no lock: safe in the root master whatever the workers do to the shared memory. */
 void cache_flush(void);
 
 #endif

@@ -33,7 +33,8 @@ static int check_run_dir(const struct options *opts, FILE *out)
 int check_run(const struct options *opts, FILE *out)
 {
 	const struct mechanism *mech = opts->mech;
-	struct mech_settings settings = { .option = opts->mech_option };
+	struct mech_settings settings = { .option = opts->mech_option,
+	                                  .services = opts->pam_services };
 	char report[REPORT_MAX] = "";
 	int failures = 0;
 

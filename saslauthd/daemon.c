@@ -44,6 +44,8 @@ struct daemon_state {
 	const struct options *opts;
 	char socket_path[PATH_MAX];
 	int report_fd; /* write end towards the launcher, -1 when not detached */
+	/* What this start created, to remove again when it fails. */
+	bool made_pid_lock, made_pid_file, made_accept_lock, made_socket;
 	int pid_lock_fd;
 	int pid_fd;
 	int accept_lock_fd;
@@ -74,6 +76,8 @@ static int startup_failure(struct daemon_state *d, int status, const char *fmt, 
 	return status;
 }
 
+static int undo_start(struct daemon_state *d, int status);
+
 static void report_ready(struct daemon_state *d)
 {
 	struct start_report report = { .status = 0 };
@@ -86,7 +90,6 @@ static void report_ready(struct daemon_state *d)
 	d->report_fd = -1;
 }
 
-/* mkdir -p: Cyrus created only the last component. */
 /* A run directory we create gets Debian's root:sasl 0710: clients in group sasl may
  * reach the socket, nobody may list the directory. Without a sasl group, Cyrus's 0755. */
 static void secure_new_run_dir(const char *path)
@@ -100,6 +103,7 @@ static void secure_new_run_dir(const char *path)
 		         RUN_DIR_MODE, strerror(errno));
 }
 
+/* mkdir -p: Cyrus created only the last component. */
 static bool make_run_dir(const char *path)
 {
 	char buf[PATH_MAX];
@@ -126,6 +130,71 @@ static bool make_run_dir(const char *path)
 	return true;
 }
 
+/* Cyrus used an existing run directory whatever its owner and mode; whoever can write
+ * to it can plant links the root daemon would write through, or replace the socket. */
+static bool run_dir_trusted(const struct stat *st, char *why, size_t whysz)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		str_format(why, whysz, "owned by uid %ld, not root", (long)st->st_uid);
+		return false;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		str_format(why, whysz, "writable by %s (mode %04o)",
+		           (st->st_mode & S_IWOTH) ? "others" : "its group",
+		           (unsigned)(st->st_mode & 07777));
+		return false;
+	}
+	return true;
+}
+
+/* Enter the run directory through one descriptor, so the directory checked is the one
+ * used. */
+static int enter_run_dir(struct daemon_state *d)
+{
+	const char *dir = d->opts->run_dir;
+	char why[128];
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return startup_failure(d, 1, "could not open run directory: %s: %s", dir,
+		                       strerror(errno));
+	if (fstat(fd, &st) != 0 || !run_dir_trusted(&st, why, sizeof(why))) {
+		close(fd);
+		return startup_failure(d, 1, "refusing run directory %s: %s", dir, why);
+	}
+	int rc = fchdir(fd);
+	close(fd);
+	if (rc != 0)
+		return startup_failure(d, 1, "could not chdir to: %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+int daemon_open_run_file(const char *name, int flags, mode_t mode)
+{
+	struct stat st;
+	/* Truncated only once it is known to be ours alone. */
+	int fd = open(name, (flags & ~O_TRUNC) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		errno = ELOOP;
+		return -1;
+	}
+	if ((flags & O_TRUNC) != 0 && ftruncate(fd, 0) != 0) {
+		close(fd);
+		return -1;
+	}
+	/* O_NONBLOCK only kept a planted FIFO from blocking the open. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Non-blocking exclusive fcntl lock on the whole file. */
 static bool lock_file(int fd)
 {
@@ -137,7 +206,7 @@ static bool lock_file(int fd)
 static bool pid_file_locked_by_other(void)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-	int fd = open(PID_FILE, O_RDONLY | O_CLOEXEC);
+	int fd = daemon_open_run_file(PID_FILE, O_RDONLY, 0);
 	bool locked = false;
 
 	if (fd < 0)
@@ -153,10 +222,11 @@ static int write_pid_file(struct daemon_state *d)
 	char line[32];
 	int n;
 
-	d->pid_fd = open(PID_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	d->pid_fd = daemon_open_run_file(PID_FILE, O_WRONLY | O_CREAT, 0644);
 	if (d->pid_fd < 0 || !lock_file(d->pid_fd))
 		return startup_failure(d, STATUS_ANOTHER_INSTANCE, "could not lock pid file %s/%s: %s",
 		                       d->opts->run_dir, PID_FILE, strerror(errno));
+	d->made_pid_file = true;
 	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
 	if (ftruncate(d->pid_fd, 0) != 0 || write(d->pid_fd, line, (size_t)n) != n ||
 	    fsync(d->pid_fd) != 0)
@@ -203,11 +273,14 @@ static int detach(struct daemon_state *d)
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) != 0)
-		return startup_failure(d, 1, "pipe: %s", strerror(errno));
+		return undo_start(d, startup_failure(d, 1, "pipe: %s", strerror(errno)));
 	for (int attempt = 0; (pid = fork()) < 0 && errno == EAGAIN && attempt < 5; attempt++)
 		sleep(5);
-	if (pid < 0)
-		return startup_failure(d, 1, "fork: %s", strerror(errno));
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return undo_start(d, startup_failure(d, 1, "fork: %s", strerror(errno)));
+	}
 	if (pid > 0) {
 		close(fds[1]);
 		return launcher_wait(d, fds[0], pid);
@@ -215,7 +288,7 @@ static int detach(struct daemon_state *d)
 	close(fds[0]);
 	d->report_fd = fds[1];
 	setsid();
-	int null = open("/dev/null", O_RDWR);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
@@ -272,6 +345,7 @@ static int create_socket(struct daemon_state *d)
 	if (r != 0)
 		return startup_failure(d, 1, "could not bind to socket: %s: %s", d->socket_path,
 		                       strerror(errno));
+	d->made_socket = true;
 	/* World-writable like Cyrus unless told otherwise: access is controlled by the run
 	 * directory's mode. */
 	if (chmod(d->socket_path, d->opts->socket_mode) != 0)
@@ -309,7 +383,8 @@ static void block_signals(void)
 static int init_mechanism(const struct options *opts)
 {
 	const struct mechanism *mech = opts->mech;
-	struct mech_settings settings = { .option = opts->mech_option };
+	struct mech_settings settings = { .option = opts->mech_option,
+	                                  .services = opts->pam_services };
 	char err[512] = "";
 
 	if (mech->init == NULL || mech->init(&settings, err, sizeof(err)) == 0)
@@ -325,15 +400,17 @@ static int prepare_run_dir(struct daemon_state *d)
 
 	if (!make_run_dir(opts->run_dir))
 		return startup_failure(d, 1, "can not mkdir: %s: %s", opts->run_dir, strerror(errno));
-	if (chdir(opts->run_dir) != 0)
-		return startup_failure(d, 1, "could not chdir to: %s: %s", opts->run_dir,
-		                       strerror(errno));
+	int status = enter_run_dir(d);
+	if (status != 0)
+		return status;
 	umask(077);
-	d->pid_lock_fd = open(PID_LOCK_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	d->pid_lock_fd = daemon_open_run_file(PID_LOCK_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (d->pid_lock_fd < 0)
 		return startup_failure(d, 1, "could not open pid lock file: %s/%s: %s",
 		                       opts->run_dir, PID_LOCK_FILE, strerror(errno));
 	bool locked = lock_file(d->pid_lock_fd);
+	if (locked && !pid_file_locked_by_other())
+		d->made_pid_lock = true;
 	if (!locked || pid_file_locked_by_other()) {
 		/* The lock file is ours to remove only when we hold its lock. */
 		if (locked)
@@ -349,10 +426,12 @@ static int prepare_run_dir(struct daemon_state *d)
 	/* Created where Cyrus creates it, for scripts that look for it; the workers need no
 	 * lock around accept() (EPOLLEXCLUSIVE wakes one of them per connection). */
 	if (opts->workers > 0 && opts->accept_lock) {
-		d->accept_lock_fd = open(ACCEPT_LOCK_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		d->accept_lock_fd = daemon_open_run_file(ACCEPT_LOCK_FILE, O_RDWR | O_CREAT | O_TRUNC,
+		                                         0600);
 		if (d->accept_lock_fd < 0)
 			return startup_failure(d, 1, "could not open accept lock file: %s/%s: %s",
 			                       opts->run_dir, ACCEPT_LOCK_FILE, strerror(errno));
+		d->made_accept_lock = true;
 		log_debug("using accept lock file: %s/%s", opts->run_dir, ACCEPT_LOCK_FILE);
 	}
 	return 0;
@@ -370,6 +449,22 @@ static void remove_file(const char *name, const char *what, const struct options
 {
 	if (unlink(name) == 0)
 		log_debug("%s removed: %s/%s", what, opts->run_dir, name);
+}
+
+/* A failed start leaves nothing behind that it created (and nothing of another
+ * instance's). */
+static int undo_start(struct daemon_state *d, int status)
+{
+	if (d->made_socket)
+		unlink(SOCKET_NAME);
+	if (d->made_accept_lock)
+		unlink(ACCEPT_LOCK_FILE);
+	if (d->made_pid_file)
+		unlink(PID_FILE);
+	if (d->made_pid_lock)
+		unlink(PID_LOCK_FILE);
+	stats_remove();
+	return status;
 }
 
 static void shutdown_cleanup(struct daemon_state *d)
@@ -420,23 +515,26 @@ int daemon_run(const struct options *opts)
 	if (!str_format(d.socket_path, sizeof(d.socket_path), "%s/%s", opts->run_dir, SOCKET_NAME))
 		return 1;
 	if ((status = prepare_run_dir(&d)) != 0)
-		return status;
+		return undo_start(&d, status);
 	block_signals();
 	if (!opts->foreground) {
+		/* The launcher leaves the files to the child, which holds the locks now. */
 		if ((status = detach(&d)) >= 0)
 			return status;
 		if ((status = write_pid_file(&d)) != 0)
-			return status;
+			return undo_start(&d, status);
 		/* The child holds the pid file lock now; the launcher removes the pid lock file. */
 		close(d.pid_lock_fd);
+		d.pid_lock_fd = -1;
+		d.made_pid_lock = false;
 		d.master_pid = getpid();
 	}
 	if ((status = create_socket(&d)) != 0)
-		return status;
+		return undo_start(&d, status);
 	stats_create(opts->mech->name);
 	/* Before the workers are forked: they all share it. */
 	if (opts->cache && !cache_init(opts->cache_kb, opts->cache_timeout))
-		return startup_failure(&d, 1, "cannot create the credential cache");
+		return undo_start(&d, startup_failure(&d, 1, "cannot create the credential cache"));
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 
 	report_ready(&d);
@@ -450,6 +548,7 @@ int daemon_run(const struct options *opts)
 		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat },
 		.listen_fd = d.listen_fd,
 		.identity = identity,
+		.master_fds = { d.pid_fd, d.pid_lock_fd, d.accept_lock_fd, -1 },
 	};
 	status = server_run_master(&srv);
 	shutdown_cleanup(&d);

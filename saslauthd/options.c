@@ -19,6 +19,7 @@
 #define OPT_SOCKET_GROUP 259
 #define OPT_STATS 260
 #define OPT_CHECK 261
+#define OPT_PAM_SERVICES 262
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
 	{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "pam-services", required_argument, NULL, OPT_PAM_SERVICES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -70,6 +72,10 @@ static void print_usage(FILE *out)
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
 	        "  --socket-mode <octal>, --socket-group <group>\n"
 	        "                 Mode (default 0777, as Cyrus) and group of <run dir>/mux.\n"
+	        "  --pam-services <service>[,<service>...]\n"
+	        "                 pam: the only PAM services a request may name (default:\n"
+	        "                 any plain name except system services such as su, sudo,\n"
+	        "                 login, sshd).\n"
 	        "  --check        Check the command line and the mechanism's configuration,\n"
 	        "                 try the back-end once, print a report and exit (0: usable).\n"
 	        "  --stats        Print the counters of the daemon running in the -m\n"
@@ -130,6 +136,7 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		return -1;
 	case OPT_USER: opts->run_as = arg; return -1;
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
+	case OPT_PAM_SERVICES: opts->pam_services = arg; return -1;
 	case OPT_STATS: opts->print_stats = true; return -1;
 	case OPT_CHECK: opts->check_only = true; return -1;
 	case OPT_SOCKET_MODE: {
@@ -205,6 +212,10 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 	if (opts->mech == NULL) {
 		log_core(LOG_ERR, "unknown authentication mechanism: %s", opts->mech_name);
 		return 1;
+	}
+	if (opts->pam_services != NULL && strcmp(opts->mech->name, "pam") != 0) {
+		log_core(LOG_ERR, "--pam-services applies to -a pam only");
+		return EXIT_USAGE;
 	}
 	if (!run_dir_fits(opts->run_dir)) {
 		log_core(LOG_ERR, "run directory path too long: %s", opts->run_dir);

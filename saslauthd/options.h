@@ -32,6 +32,7 @@ struct options {
 	const char *run_as;      /* --user user[:group] for the workers, NULL: stay root */
 	unsigned socket_mode;    /* --socket-mode, default 0777 as Cyrus */
 	const char *socket_group; /* --socket-group, NULL: leave it */
+	const char *pam_services; /* --pam-services, NULL: pam's built-in deny-list */
 	bool print_stats;        /* --stats: print the running daemon's counters and exit */
 	bool check_only;         /* --check: validate and probe the back-end, then exit */
 };

@@ -17,9 +17,6 @@
 #include "common/secret.h"
 #include "common/strutil.h"
 
-/* One request or verdict travels as one SOCK_SEQPACKET message of counted strings. */
-#define PRIVSEP_MESSAGE_MAX 16384
-#define PRIVSEP_FIELD_MAX 4096
 #define PRIVSEP_REQUEST_FIELDS 5
 
 static struct {
@@ -70,11 +67,15 @@ bool privsep_resolve(const char *spec, struct privsep_identity *id, char *err, s
 
 /* ---------------------------------------------------------------- message codec */
 
-static size_t put_strings(unsigned char *out, size_t outsz, const char *const *s, int n)
+size_t privsep_encode(unsigned char *out, size_t outsz, const char *const *s, int n)
 {
 	size_t pos = 0;
 	for (int i = 0; i < n; i++) {
-		size_t w = protocol_put_counted(out + pos, outsz - pos, s[i], strlen(s[i]));
+		size_t len = strlen(s[i]);
+		/* Nothing the other side would refuse. */
+		if (len > PRIVSEP_FIELD_MAX)
+			return 0;
+		size_t w = protocol_put_counted(out + pos, outsz - pos, s[i], len);
 		if (w == 0)
 			return 0;
 		pos += w;
@@ -82,9 +83,7 @@ static size_t put_strings(unsigned char *out, size_t outsz, const char *const *s
 	return pos;
 }
 
-/* Split a message into n NUL-terminated strings of at most PRIVSEP_FIELD_MAX bytes. */
-static bool take_strings(const unsigned char *in, size_t len, char out[][PRIVSEP_FIELD_MAX + 1],
-                         int n)
+bool privsep_decode(const unsigned char *in, size_t len, char out[][PRIVSEP_FIELD_MAX + 1], int n)
 {
 	size_t pos = 0;
 	for (int i = 0; i < n; i++) {
@@ -111,7 +110,7 @@ static void verifier_answer(int fd, const struct mechanism *mech, const unsigned
 	char verdict[2] = { 0, 0 };
 
 	memset(&result, 0, sizeof(result));
-	if (take_strings(msg, len, f, PRIVSEP_REQUEST_FIELDS)) {
+	if (privsep_decode(msg, len, f, PRIVSEP_REQUEST_FIELDS)) {
 		struct mech_request req = {
 			.login = f[0], .password = f[1], .service = f[2], .realm = f[3],
 			.client_addr = f[4],
@@ -123,7 +122,7 @@ static void verifier_answer(int fd, const struct mechanism *mech, const unsigned
 	}
 	verdict[0] = (char)('0' + result.verdict);
 	const char *parts[3] = { verdict, result.reply, result.reason };
-	size_t n = put_strings(out, sizeof(out), parts, 3);
+	size_t n = privsep_encode(out, sizeof(out), parts, 3);
 	if (n == 0 || send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
 		log_core(LOG_ERR, "privileged verifier: cannot answer the worker: %s", strerror(errno));
 	secret_wipe(f, sizeof(f));
@@ -188,13 +187,13 @@ static void proxy_auth(const struct mech_request *req, struct mech_result *resul
 	const char *parts[PRIVSEP_REQUEST_FIELDS] = {
 		req->login, req->password, req->service, req->realm, req->client_addr,
 	};
-	size_t len = put_strings(msg, sizeof(msg), parts, PRIVSEP_REQUEST_FIELDS);
+	size_t len = privsep_encode(msg, sizeof(msg), parts, PRIVSEP_REQUEST_FIELDS);
 	bool ok = len > 0 && !verifier.lost &&
 	          send(verifier.fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len;
 
 	secret_wipe(msg, sizeof(msg));
 	if (ok)
-		ok = await_verdict(msg, sizeof(msg), &len) && take_strings(msg, len, f, 3) &&
+		ok = await_verdict(msg, sizeof(msg), &len) && privsep_decode(msg, len, f, 3) &&
 		     f[0][0] >= '0' + VERDICT_OK && f[0][0] <= '0' + VERDICT_FAIL;
 	if (!ok) {
 		/* A crashed PAM module takes the verifier with it; the pair is replaced. */
@@ -210,7 +209,7 @@ static void proxy_auth(const struct mech_request *req, struct mech_result *resul
 	secret_wipe(f, sizeof(f));
 }
 
-static bool start_verifier(const struct mechanism *mech, int listen_fd)
+static bool start_verifier(const struct mechanism *mech, int client_fd)
 {
 	int sv[2];
 
@@ -227,8 +226,8 @@ static bool start_verifier(const struct mechanism *mech, int listen_fd)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		if (listen_fd >= 0)
-			close(listen_fd); /* the root side never touches a client */
+		if (client_fd >= 0)
+			close(client_fd); /* the root side never touches a client */
 		verifier_main(sv[1], mech);
 	}
 	close(sv[1]);
@@ -259,14 +258,14 @@ static void drop_privileges(const struct privsep_identity *id)
 }
 
 const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int listen_fd)
+                                             const struct privsep_identity *id, int client_fd)
 {
 	const struct mechanism *serve = mech;
 
 	if (id == NULL || !id->enabled)
 		return mech;
 	if (mech->needs_root) {
-		if (!start_verifier(mech, listen_fd))
+		if (!start_verifier(mech, client_fd))
 			_exit(1);
 		serve = &verifier.proxy;
 	}

@@ -22,15 +22,29 @@ struct privsep_identity {
 	char user[PRIVSEP_NAME_MAX];
 };
 
+/* One request or verdict travels between a worker and its verifier as one
+ * SOCK_SEQPACKET message of counted strings (2-byte big-endian length, bytes). */
+#define PRIVSEP_MESSAGE_MAX 16384
+#define PRIVSEP_FIELD_MAX 4096
+
+/* Encode n strings; 0 when they do not fit outsz or one is longer than
+ * PRIVSEP_FIELD_MAX (the decoder would refuse it). */
+size_t privsep_encode(unsigned char *out, size_t outsz, const char *const *s, int n);
+
+/* Split a message of exactly len bytes into n NUL-terminated strings of at most
+ * PRIVSEP_FIELD_MAX bytes; false for anything else (short, long, trailing bytes). */
+bool privsep_decode(const unsigned char *in, size_t len, char out[][PRIVSEP_FIELD_MAX + 1], int n);
+
 /* Resolve "user[:group]" (group defaults to the user's primary group). */
 bool privsep_resolve(const char *spec, struct privsep_identity *id, char *err, size_t errsz);
 
 /* In a freshly forked worker: start the root verifier when the mechanism needs root
- * (it does not keep listen_fd), then drop to the identity. Returns the mechanism the
+ * (it does not keep client_fd: the listening socket, or with -n 0 the client's
+ * connection), then drop to the identity. Returns the mechanism the
  * worker must call (the real one, or a proxy to the verifier); exits the process if
  * privileges cannot be dropped. */
 const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int listen_fd);
+                                             const struct privsep_identity *id, int client_fd);
 
 /* True once the verifier has died: the worker should stop after the current request
  * so the master replaces the pair. */

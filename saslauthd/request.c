@@ -85,37 +85,70 @@ static bool empty_field_reply(const struct request *req, char *reply, size_t rep
 	return true;
 }
 
-/* Call the mechanism and turn its reply into ours, as Cyrus classifies it: only the first
- * two bytes count; an empty or unknown reply becomes "NO internal mechanism failure". */
+/* The one verdict of a request: the mechanism's, provided its reply text agrees (Cyrus
+ * looked only at the text's first two bytes). An empty reply, an unknown one, or a text
+ * that contradicts the verdict is a mechanism bug: the answer becomes
+ * "NO internal mechanism failure" (VERDICT_FAIL), which is never cached. */
+static enum verdict settle_verdict(const struct mechanism *mech, struct mech_result *r,
+                                   bool *log_failure)
+{
+	bool says_ok = strncmp(r->reply, "OK", 2) == 0;
+	bool says_no = strncmp(r->reply, "NO", 2) == 0;
+
+	*log_failure = true;
+	if (r->verdict == VERDICT_OK && says_ok)
+		return VERDICT_OK;
+	if ((r->verdict == VERDICT_NO || r->verdict == VERDICT_FAIL) && says_no)
+		return r->verdict;
+	if (r->reply[0] == '\0') {
+		log_core(LOG_ERR, "internal mechanism failure: %s", mech->name);
+	} else if (says_ok || says_no) {
+		log_core(LOG_ERR, "mechanism %s: its verdict contradicts its reply", mech->name);
+	} else {
+		log_core(LOG_ERR, "mechanism returned unknown response: %s", mech->name);
+		*log_failure = false; /* as Cyrus: no auth failure line for these */
+	}
+	mech_result_set(r, VERDICT_FAIL, "NO internal mechanism failure", "internal mechanism failure");
+	return VERDICT_FAIL;
+}
+
+/* Call the mechanism; the settled verdict alone decides the reply, the cache, the log
+ * line and the statistics. */
 static void ask_mechanism(const struct request_policy *policy, const struct request *req,
                           const struct mech_request *mreq, const struct cache_ticket *ticket,
                           char *reply, size_t replysz)
 {
 	struct mech_result result;
+	bool log_failure;
 
 	memset(&result, 0, sizeof(result));
 	int64_t started = sa_clock_us();
 	policy->mech->auth(mreq, &result);
-	bool ok = strncmp(result.reply, "OK", 2) == 0;
-	stats_record(ok ? VERDICT_OK : result.verdict == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_NO,
-	             sa_clock_us() - started);
+	enum verdict v = settle_verdict(policy->mech, &result, &log_failure);
+	stats_record(v, sa_clock_us() - started);
 
-	if (ok) {
+	if (v == VERDICT_OK) {
 		cache_store(ticket);
 		log_outcome(policy, req, mreq, true, "");
-		str_copy(reply, replysz, result.reply);
-	} else if (strncmp(result.reply, "NO", 2) == 0) {
+	} else if (log_failure) {
 		log_outcome(policy, req, mreq, false, result.reason);
-		str_copy(reply, replysz, result.reply);
-	} else if (result.reply[0] == '\0') {
-		log_core(LOG_ERR, "internal mechanism failure: %s", policy->mech->name);
-		log_outcome(policy, req, mreq, false, "internal mechanism failure");
-		str_copy(reply, replysz, "NO internal mechanism failure");
-	} else {
-		log_core(LOG_ERR, "mechanism returned unknown response: %s", policy->mech->name);
-		str_copy(reply, replysz, "NO internal mechanism failure");
 	}
+	str_copy(reply, replysz, result.reply);
 	secret_wipe(&result, sizeof(result));
+}
+
+/* One rule for the client address everywhere (cache key, PAM_RHOST): a host part longer
+ * than MECH_HOST_MAX is refused here, before either sees it. */
+static bool long_address_reply(const struct request *req, char *reply, size_t replysz)
+{
+	char host[MECH_HOST_MAX + 1];
+
+	if (mech_client_host(req->client_addr, host, sizeof(host)))
+		return false;
+	stats_count(STAT_REFUSED);
+	log_core(LOG_ERR, "remote address longer than %d bytes", MECH_HOST_MAX);
+	str_format(reply, replysz, "NO remote address longer than %d bytes", MECH_HOST_MAX);
+	return true;
 }
 
 void request_decide(const struct request_policy *policy, const struct request *req,
@@ -130,7 +163,7 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		.client_addr = req->client_addr,
 	};
 
-	if (empty_field_reply(req, reply, replysz))
+	if (empty_field_reply(req, reply, replysz) || long_address_reply(req, reply, replysz))
 		return;
 	if (policy->realm_concat && req->realm[0] != '\0') {
 		str_format(login, sizeof(login), "%s@%s", req->login, req->realm);

@@ -42,6 +42,11 @@ static pid_t fork_child(struct master *m)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(m->sigfd);
+		/* An unprivileged worker must not hold root's pid file or locks. */
+		for (int i = 0; i < SERVER_MASTER_FDS_MAX; i++) {
+			if (m->srv->master_fds[i] >= 0)
+				close(m->srv->master_fds[i]);
+		}
 		worker_signals_init();
 	} else if (pid < 0) {
 		log_core(LOG_ERR, "fork: %s", strerror(errno));
@@ -190,7 +195,8 @@ static void accept_for_child(struct master *m)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		struct request_policy policy = m->srv->policy;
-		policy.mech = privsep_enter_worker(policy.mech, &m->srv->identity, -1);
+		/* The root verifier must not inherit the client's connection. */
+		policy.mech = privsep_enter_worker(policy.mech, &m->srv->identity, fd);
 		conn_serve_blocking(fd, &policy);
 		_exit(0);
 	}

@@ -16,11 +16,15 @@
  * so a mechanism that crashes at once cannot make the master fork in a tight loop. */
 #define SERVER_RESPAWN_MIN_LIFETIME_MS 1000
 
+/* Descriptors only the master needs (pid file, locks): never in a worker. */
+#define SERVER_MASTER_FDS_MAX 4
+
 struct server {
 	const struct options *opts;
 	struct request_policy policy;
 	int listen_fd;
 	struct privsep_identity identity; /* --user */
+	int master_fds[SERVER_MASTER_FDS_MAX]; /* -1: unused */
 };
 
 /* Run the master: fork workers (or a child per connection with -n 0), replace workers

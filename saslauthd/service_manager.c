@@ -1,7 +1,9 @@
 #include "saslauthd/service_manager.h"
 
 #include "build_config.h"
+#include "common/strutil.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,6 +56,17 @@ void sm_notify_stopping(void)
 }
 
 #endif
+
+int sm_passed_fd_count(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long p, n;
+
+	if (pid == NULL || fds == NULL || !str_to_long(pid, 1, LONG_MAX, &p) ||
+	    (pid_t)p != getpid() || !str_to_long(fds, 0, SM_PASSED_FDS_MAX, &n))
+		return 0;
+	return (int)n;
+}
 
 bool sm_stderr_is_journal(void)
 {

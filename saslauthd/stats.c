@@ -11,6 +11,7 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "saslauthd/daemon.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
 #define STATS_VERSION 2u
@@ -35,7 +36,7 @@ static struct stats_page *page;
 
 bool stats_create(const char *mech_name)
 {
-	int fd = open(STATS_FILE, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = daemon_open_run_file(STATS_FILE, O_RDWR | O_CREAT | O_TRUNC, 0644);
 
 	if (fd < 0 || ftruncate(fd, sizeof(*page)) != 0) {
 		log_core(LOG_ERR, "cannot create %s: %s (no statistics)", STATS_FILE, strerror(errno));

@@ -71,7 +71,7 @@ static bool attempt(const struct client_args *a, long i)
 		fprintf(stderr, "request too large\n");
 		return false;
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		perror("socket() ");
 		goto out;

@@ -55,10 +55,28 @@ static void rejects_bad_lines_with_line_number(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* Found by fuzz_config: a line longer than the reader's buffer was split, and its tail
+ * read as a line of its own, so a long value could smuggle in a key. */
+static void over_long_line_is_refused_whole(void **state)
+{
+	static char text[2 * CONFIG_LINE_MAX];
+	struct config cfg;
+	char err[256];
+	(void)state;
+	strcpy(text, "ok: 1\nldap_filter: ");
+	memset(text + strlen(text), 'a', CONFIG_LINE_MAX);
+	strcat(text, "ldap_password: smuggled\n");
+	write_file(text);
+	assert_false(config_load(&cfg, path, err, sizeof(err)));
+	assert_non_null(strstr(err, ":2: line too long"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_keys_values_comments),
+		cmocka_unit_test(over_long_line_is_refused_whole),
 		cmocka_unit_test(rejects_bad_lines_with_line_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,11 +9,13 @@
 
 #include "common/log.h"
 #include "common/strutil.h"
+#include "saslauthd/cache.h"
 #include "saslauthd/request.h"
 
 static char seen_login[2 * PROTOCOL_FIELD_MAX + 2];
 static char seen_realm[PROTOCOL_FIELD_MAX + 1];
 static const char *scripted_reply;
+static enum verdict scripted_verdict;
 static int calls;
 
 static void scripted_auth(const struct mech_request *req, struct mech_result *result)
@@ -21,7 +23,7 @@ static void scripted_auth(const struct mech_request *req, struct mech_result *re
 	calls++;
 	str_copy(seen_login, sizeof(seen_login), req->login);
 	str_copy(seen_realm, sizeof(seen_realm), req->realm);
-	mech_result_set(result, VERDICT_NO, scripted_reply, NULL);
+	mech_result_set(result, scripted_verdict, scripted_reply, NULL);
 }
 
 static const struct mechanism scripted = { .name = "scripted", .auth = scripted_auth };
@@ -49,6 +51,8 @@ static void decide(bool realm_concat, const struct request *r, char *reply)
 {
 	struct request_policy policy = { .mech = &scripted, .realm_concat = realm_concat };
 	calls = 0;
+	/* The verdict a well-behaved mechanism gives with this reply. */
+	scripted_verdict = strncmp(scripted_reply, "OK", 2) == 0 ? VERDICT_OK : VERDICT_NO;
 	seen_login[0] = '\0';
 	request_decide(&policy, r, reply, PROTOCOL_REPLY_TEXT_MAX + 1);
 }
@@ -103,6 +107,66 @@ static void reply_classification(void **state)
 	assert_string_equal(reply, "NO internal mechanism failure");
 }
 
+/* Issue 12, finding 7: the verdict decides, and a reply text that contradicts it is a
+ * mechanism failure, never an OK (and never cached). */
+static struct mech_result forced;
+
+static void forced_auth(const struct mech_request *req, struct mech_result *result)
+{
+	(void)req;
+	calls++;
+	*result = forced;
+}
+
+static const struct mechanism forcing = { .name = "forcing", .auth = forced_auth };
+
+static void force(enum verdict v, const char *text, char *reply)
+{
+	struct request r = make("bob", "pw", "");
+	struct request_policy policy = { .mech = &forcing };
+	memset(&forced, 0, sizeof(forced));
+	forced.verdict = v;
+	str_copy(forced.reply, sizeof(forced.reply), text);
+	request_decide(&policy, &r, reply, PROTOCOL_REPLY_TEXT_MAX + 1);
+}
+
+static void verdict_and_reply_must_agree(void **state)
+{
+	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
+	(void)state;
+	force(VERDICT_NO, "OK", reply);
+	assert_string_equal(reply, "NO internal mechanism failure");
+	force(VERDICT_FAIL, "OK but not really", reply);
+	assert_string_equal(reply, "NO internal mechanism failure");
+	force(VERDICT_OK, "NO Incorrect password", reply);
+	assert_string_equal(reply, "NO internal mechanism failure");
+	force(VERDICT_OK, "", reply); /* a result left empty is not an OK */
+	assert_string_equal(reply, "NO internal mechanism failure");
+	force(VERDICT_OK, "OK", reply);
+	assert_string_equal(reply, "OK");
+	force(VERDICT_FAIL, "NO server unavailable", reply);
+	assert_string_equal(reply, "NO server unavailable");
+}
+
+static void contradicting_ok_is_never_cached(void **state)
+{
+	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
+	(void)state;
+	assert_true(cache_init(1, 60));
+	calls = 0;
+	force(VERDICT_NO, "OK", reply);
+	force(VERDICT_NO, "OK", reply);
+	assert_int_equal(calls, 2); /* the second one asked the mechanism again */
+	forced.verdict = VERDICT_NO;
+	str_copy(forced.reply, sizeof(forced.reply), "NO Incorrect password");
+	force(VERDICT_NO, "NO Incorrect password", reply);
+	assert_string_equal(reply, "NO Incorrect password");
+	force(VERDICT_OK, "OK", reply);
+	force(VERDICT_NO, "NO Incorrect password", reply);
+	assert_string_equal(reply, "OK"); /* a real OK is cached as before */
+	assert_int_equal(calls, 4);
+}
+
 static void log_values_are_escaped(void **state)
 {
 	char out[128];
@@ -120,6 +184,8 @@ int main(void)
 		cmocka_unit_test(empty_login_and_password),
 		cmocka_unit_test(realm_concatenation),
 		cmocka_unit_test(reply_classification),
+		cmocka_unit_test(verdict_and_reply_must_agree),
+		cmocka_unit_test(contradicting_ok_is_never_cached),
 		cmocka_unit_test(log_values_are_escaped),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
