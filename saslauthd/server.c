@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@ struct master {
 	int nslots;
 	pid_t connections[SERVER_MAX_CONNECTION_CHILDREN]; /* -n 0 children; 0: free */
 	int connection_children;
+	struct conn_accept_guard accept_guard; /* -n 0 */
 };
 
 static pid_t fork_child(struct master *m)
@@ -131,6 +133,11 @@ static int next_timeout_ms(const struct master *m)
 				soonest = left < 0 ? 0 : left;
 		}
 	}
+	if (m->accept_guard.resume_at != 0) {
+		int64_t left = sa_ms_until(m->accept_guard.resume_at);
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
 	return (int)soonest;
 }
 
@@ -175,7 +182,7 @@ static void reload(struct master *m)
 /* -n 0: the master accepts and forks one child per connection. */
 static void accept_for_child(struct master *m)
 {
-	int fd = conn_accept(m->srv->listen_fd);
+	int fd = conn_accept(m->srv->listen_fd, &m->accept_guard, sa_clock_ms());
 
 	if (fd < 0)
 		return;
@@ -253,6 +260,24 @@ static void stop_children(struct master *m)
 	}
 }
 
+/* Stalled clients should cost a descriptor each, not a refusal: use all the kernel
+ * lets us (the soft limit is often 1024 of a hard limit in the hundreds of thousands). */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_core(LOG_WARNING, "cannot raise the descriptor limit from %llu: %s",
+		         (unsigned long long)was, strerror(errno));
+	else
+		log_debug("descriptor limit raised from %llu to %llu", (unsigned long long)was,
+		          (unsigned long long)rl.rlim_cur);
+}
+
 int server_run_master(struct server *srv)
 {
 	static struct master m;
@@ -261,6 +286,7 @@ int server_run_master(struct server *srv)
 	memset(&m, 0, sizeof(m));
 	m.srv = srv;
 	m.nslots = srv->opts->workers;
+	raise_descriptor_limit();
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -279,9 +305,11 @@ int server_run_master(struct server *srv)
 			{ .fd = m.sigfd, .events = POLLIN },
 			{ .fd = srv->listen_fd, .events = POLLIN },
 		};
-		/* -n 0 listens in the master, but not while the child cap is reached. */
+		/* -n 0 listens in the master, but not while the child cap is reached or
+		 * accept() has just run out of descriptors. */
 		nfds_t nfds = (m.nslots == 0 &&
-		               m.connection_children < SERVER_MAX_CONNECTION_CHILDREN) ? 2 : 1;
+		               m.connection_children < SERVER_MAX_CONNECTION_CHILDREN &&
+		               conn_accept_ready(&m.accept_guard, sa_clock_ms())) ? 2 : 1;
 		int r = poll(pfd, nfds, next_timeout_ms(&m));
 		if (r < 0 && errno != EINTR) {
 			log_core(LOG_ERR, "poll: %s", strerror(errno));

@@ -77,6 +77,7 @@ struct worker {
 	struct request_policy policy; /* the configured one, with the mechanism to call */
 	int epfd;
 	bool listening;
+	struct conn_accept_guard accept_guard;
 	long served;
 	struct conn *slots[WORKER_PENDING_MAX]; /* NULL: free, else &pool[slot] */
 	/* Connection buffers hold passwords: one fixed pool, locked in RAM (best effort)
@@ -102,12 +103,19 @@ static void start_listening(struct worker *w)
 		w->listening = true;
 }
 
+/* Listen again unless stopping, full, or backing off after an exhausted accept(). */
+static void resume_listening(struct worker *w, int64_t now)
+{
+	if (!stop_requested && w->pending < WORKER_PENDING_MAX &&
+	    conn_accept_ready(&w->accept_guard, now))
+		start_listening(w);
+}
+
 static void release(struct worker *w, uint32_t slot)
 {
 	w->slots[slot] = NULL;
 	w->pending--;
-	if (!stop_requested && w->pending < WORKER_PENDING_MAX)
-		start_listening(w);
+	resume_listening(w, sa_clock_ms());
 }
 
 static void finish(struct worker *w, uint32_t slot, enum conn_state st)
@@ -135,10 +143,13 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 static void accept_one(struct worker *w)
 {
 	uint32_t slot = 0;
-	int fd = conn_accept(w->cfg->listen_fd);
+	int fd = conn_accept(w->cfg->listen_fd, &w->accept_guard, sa_clock_ms());
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (w->accept_guard.resume_at != 0)
+			stop_listening(w);
 		return;
+	}
 	while (slot < WORKER_PENDING_MAX && w->slots[slot] != NULL)
 		slot++;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
@@ -162,6 +173,8 @@ static int next_timeout(const struct worker *w, int64_t now)
 {
 	int64_t soonest = -1;
 
+	if (w->accept_guard.resume_at != 0)
+		soonest = w->accept_guard.resume_at > now ? w->accept_guard.resume_at - now : 0;
 	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
 		if (w->slots[i] == NULL)
 			continue;
@@ -235,6 +248,7 @@ void worker_main(const struct worker_config *cfg)
 		}
 		if (stopping && w.pending == 0)
 			break;
+		resume_listening(&w, sa_clock_ms());
 		int n = epoll_pwait(w.epfd, events, 16, next_timeout(&w, sa_clock_ms()), &wait_mask);
 		if (n < 0 && errno != EINTR) {
 			log_core(LOG_ERR, "epoll_wait: %s", strerror(errno));
