@@ -138,7 +138,8 @@ int64_t conn_deadline(const struct conn *c)
 
 enum conn_state conn_on_deadline(struct conn *c, int64_t now)
 {
-	if (c->status == PARSE_FIFTH_PARTIAL && now >= c->fifth_deadline)
+	/* A valid 4-field request with the start of an address is answered, never dropped. */
+	if (c->status == PARSE_FIFTH_PARTIAL && (now >= c->fifth_deadline || now >= c->deadline))
 		return CONN_COMPLETE;
 	if (now < c->deadline)
 		return CONN_WAITING;

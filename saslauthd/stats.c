@@ -13,7 +13,7 @@
 #include "common/strutil.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 2u
+#define STATS_VERSION 3u
 #define STATS_MECH_MAX 32
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
@@ -106,6 +106,9 @@ static void print_page(const struct stats_page *p, FILE *out)
 	print_counter(out, "saslauthd_dropped_total",
 	              "Connections closed without an answer (timeout, client gone).", p->mech, "",
 	              p->counters[STAT_DROPPED]);
+	print_counter(out, "saslauthd_stalled_dropped_total",
+	              "Incomplete connections dropped at the connection limit to take new ones.",
+	              p->mech, "", p->counters[STAT_STALLED_DROPPED]);
 	print_counter(out, "saslauthd_worker_deaths_total",
 	              "Workers that died from a signal or failed.", p->mech, "",
 	              p->counters[STAT_WORKER_DIED]);

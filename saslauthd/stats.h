@@ -21,6 +21,7 @@ enum stats_counter {
 	STAT_WORKER_START, /* workers forked (replacements included) */
 	STAT_CACHE_HIT,    /* answered from the credential cache (-c) */
 	STAT_CACHE_MISS,   /* looked up in the cache, then asked the mechanism */
+	STAT_STALLED_DROPPED, /* incomplete connections dropped at the connection limit */
 	STAT_COUNTER_COUNT
 };
 

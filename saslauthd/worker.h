@@ -5,8 +5,14 @@
 #include "saslauthd/privsep.h"
 #include "saslauthd/request.h"
 
-/* Connections one worker reads concurrently; requests are still decided one at a time. */
-#define WORKER_PENDING_MAX 128
+/* Connections one worker holds at once (fewer when the descriptor limit is lower): a
+ * stalled client costs a descriptor and a page or two, not a worker. At the limit the
+ * oldest incomplete connection is dropped to make room. */
+#define WORKER_CONNECTIONS_MAX 4096
+/* Descriptors left for the mechanism (back-end connections, files, the verifier). */
+#define WORKER_FD_RESERVE 32
+/* "connection limit reached" is logged at most this often, with a count. */
+#define WORKER_DROP_REPORT_MS 10000
 /* After SIGTERM/SIGHUP a worker gives clients that have not finished sending this long. */
 #define WORKER_STOP_GRACE_MS 1000
 
