@@ -16,6 +16,9 @@
  * so a mechanism that crashes at once cannot make the master fork in a tight loop. */
 #define SERVER_RESPAWN_MIN_LIFETIME_MS 1000
 
+/* How often the master looks at its workers to grow or shrink the pool. */
+#define SERVER_POOL_TICK_MS 100
+
 struct server {
 	const struct options *opts;
 	struct request_policy policy;

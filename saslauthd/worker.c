@@ -151,12 +151,32 @@ static void unlink_slot(struct worker *w, uint32_t slot)
 		w->tail = w->prev[slot];
 }
 
+static void publish_held(struct worker *w)
+{
+	if (w->cfg->state != NULL)
+		__atomic_store_n(&w->cfg->state->held, w->pending, __ATOMIC_RELAXED);
+}
+
+static void set_busy(struct worker *w, bool busy)
+{
+	struct worker_state *st = w->cfg->state;
+
+	if (st == NULL)
+		return;
+	if (!busy)
+		__atomic_store_n(&st->idle_since, sa_clock_ms(), __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&st->decisions, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->busy, busy ? 1u : 0u, __ATOMIC_RELEASE);
+}
+
 static void release(struct worker *w, uint32_t slot)
 {
 	unlink_slot(w, slot);
 	w->used[slot] = false;
 	w->free_slots[w->nfree++] = slot;
 	w->pending--;
+	publish_held(w);
 }
 
 static void finish(struct worker *w, uint32_t slot, enum conn_state st)
@@ -170,9 +190,11 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (st == CONN_COMPLETE) {
+		set_busy(w, true);
 		deciding_fd = c->fd;
 		conn_finish(c, &w->policy);
 		deciding_fd = -1;
+		set_busy(w, false);
 		if (privsep_verifier_lost())
 			stop_requested = 1;
 		w->served++;
@@ -239,6 +261,7 @@ static void accept_one(struct worker *w)
 	struct conn *c = &w->pool[slot];
 	w->used[slot] = true;
 	w->pending++;
+	publish_held(w);
 	link_tail(w, slot);
 	conn_init(c, fd, now);
 	/* The request usually arrived together with the connection. */

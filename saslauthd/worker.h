@@ -16,11 +16,21 @@
 /* After SIGTERM/SIGHUP a worker gives clients that have not finished sending this long. */
 #define WORKER_STOP_GRACE_MS 1000
 
+/* What a worker tells the master through shared memory, so that the pool can grow when
+ * every worker is deciding and shrink when some have nothing to do. */
+struct worker_state {
+	uint32_t busy;       /* inside a decision */
+	uint32_t held;       /* connections held */
+	uint64_t decisions;  /* started so far: tells a long decision from a stream of short ones */
+	int64_t idle_since;  /* sa_clock_ms() when the last decision ended (or the start) */
+};
+
 struct worker_config {
 	const struct request_policy *policy;
 	int listen_fd;
 	long max_requests; /* 0 = no limit */
 	const struct privsep_identity *identity; /* --user; NULL or disabled: stay root */
+	struct worker_state *state; /* shared with the master; NULL: nobody watches */
 };
 
 /* Signal handling for a freshly forked child: TERM/INT/HUP ask it to stop. */
