@@ -42,18 +42,20 @@ _bench_round() {
 
 _bench_median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print a[int((NR + 1) / 2)] }'; }
 
-# bench_table <requests>: alternating rounds per concurrency, medians, ours/cyrus ratio.
+# bench_table <requests>: alternating rounds per concurrency, medians, ours/cyrus ratio;
+# with BENCH_IMPLS="cyrus ours floor" (the caller starts bench/floor.c on
+# $SCRATCH/floor-run/mux) also the ours/floor ratio.
 bench_table() {
 	local reqs=$1 c r impl rps
 	printf '%-5s %-6s %10s %9s %9s %5s %6s  %s\n' conc impl rps p50_us p99_us err wrong "rps per round"
 	for c in $CONCURRENCY; do
 		declare -A all=() med=()
 		for ((r = 1; r <= ROUNDS; r++)); do
-			for impl in cyrus ours; do
+			for impl in ${BENCH_IMPLS:-cyrus ours}; do
 				all[$impl]+="$(_bench_round "$impl" "$c" "$reqs")"$'\n'
 			done
 		done
-		for impl in cyrus ours; do
+		for impl in ${BENCH_IMPLS:-cyrus ours}; do
 			rps=$(printf '%s' "${all[$impl]}" | awk '{print $1}' | _bench_median)
 			med[$impl]=$rps
 			printf '%-5s %-6s %10s %9s %9s %5s %6s  %s\n' "$c" "$impl" "$rps" \
@@ -65,6 +67,10 @@ bench_table() {
 		done
 		awk -v o="${med[ours]}" -v y="${med[cyrus]}" -v c="$c" \
 			'BEGIN { if (y > 0) printf "%-5s %-6s %9.2fx\n", c, "ratio", o / y }'
+		if [[ -n "${med[floor]:-}" ]]; then
+			awk -v o="${med[ours]}" -v f="${med[floor]}" -v c="$c" \
+				'BEGIN { if (f > 0) printf "%-5s %-6s %9.2fx  (ours/floor)\n", c, "floor", o / f }'
+		fi
 		unset all med
 	done
 }

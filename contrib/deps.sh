@@ -10,7 +10,8 @@ BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpa
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
 	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd
 	man-db mandoc groff-base # test_manpages.sh: man --warnings, mandoc -Tlint
-	postfix swaks libsasl2-modules)
+	postfix swaks libsasl2-modules
+	util-linux) # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

@@ -12,15 +12,46 @@
 #include "common/secret.h"
 #include "saslauthd/stats.h"
 
-int conn_accept(int listen_fd)
+static bool accept_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+/* Cyrus's two lines, but at most once per CONN_ACCEPT_REPORT_MS however fast accept()
+ * fails, so a full descriptor table cannot flood syslog. */
+static void report_accept_failure(struct conn_accept_guard *g, int err, int64_t now)
+{
+	g->unreported++;
+	if (now < g->next_report_at)
+		return;
+	log_core(LOG_ERR, "socket accept failure");
+	if (g->unreported > 1)
+		log_core(LOG_ERR, "accept: %s (%lu times since the last report)", strerror(err),
+		         g->unreported);
+	else
+		log_core(LOG_ERR, "accept: %s", strerror(err));
+	g->unreported = 0;
+	g->next_report_at = now + CONN_ACCEPT_REPORT_MS;
+}
+
+int conn_accept(int listen_fd, struct conn_accept_guard *g, int64_t now)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-		log_core(LOG_ERR, "socket accept failure");
-		log_core(LOG_ERR, "accept: %s", strerror(errno));
-	}
-	return fd;
+	if (fd >= 0 || errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+		return fd;
+	int err = errno;
+	report_accept_failure(g, err, now);
+	if (accept_exhausted(err))
+		g->resume_at = now + CONN_ACCEPT_BACKOFF_MS;
+	return -1;
+}
+
+bool conn_accept_ready(struct conn_accept_guard *g, int64_t now)
+{
+	if (g->resume_at != 0 && now >= g->resume_at)
+		g->resume_at = 0;
+	return g->resume_at == 0;
 }
 
 void conn_init(struct conn *c, int fd, int64_t now)
@@ -107,7 +138,8 @@ int64_t conn_deadline(const struct conn *c)
 
 enum conn_state conn_on_deadline(struct conn *c, int64_t now)
 {
-	if (c->status == PARSE_FIFTH_PARTIAL && now >= c->fifth_deadline)
+	/* A valid 4-field request with the start of an address is answered, never dropped. */
+	if (c->status == PARSE_FIFTH_PARTIAL && (now >= c->fifth_deadline || now >= c->deadline))
 		return CONN_COMPLETE;
 	if (now < c->deadline)
 		return CONN_WAITING;

@@ -35,9 +35,27 @@ struct conn {
 	struct request req;
 };
 
+/* Out of descriptors or memory, accept() fails at once for as long as the listener stays
+ * readable: whoever polls it stops doing so this long instead of spinning. */
+#define CONN_ACCEPT_BACKOFF_MS 100
+/* Such failures are reported at most once in this interval, with a count. */
+#define CONN_ACCEPT_REPORT_MS 1000
+
+/* Per accepting process: when to poll the listener again, and the failure report's pace. */
+struct conn_accept_guard {
+	int64_t resume_at;       /* 0: not backing off */
+	int64_t next_report_at;
+	unsigned long unreported; /* failures since the last report */
+};
+
 /* Accept one connection as a non-blocking fd; -1 when there is none (another process
- * took it) or on error, which is logged unless it is a harmless race. */
-int conn_accept(int listen_fd);
+ * took it) or on error, which is logged unless it is a harmless race. On exhaustion
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM) g->resume_at is set: do not poll the listener
+ * before it. */
+int conn_accept(int listen_fd, struct conn_accept_guard *g, int64_t now);
+
+/* Whether the listener may be polled at now (clears an expired back-off). */
+bool conn_accept_ready(struct conn_accept_guard *g, int64_t now);
 
 /* Start tracking an accepted, non-blocking fd. */
 void conn_init(struct conn *c, int fd, int64_t now);

@@ -20,6 +20,8 @@
 #define OPT_STATS 260
 #define OPT_CHECK 261
 #define OPT_PAM_SERVICES 262
+#define OPT_MAX_WORKERS 263
+#define OPT_WORKER_IDLE 264
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -30,6 +32,8 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "pam-services", required_argument, NULL, OPT_PAM_SERVICES },
+	{ "max-workers", required_argument, NULL, OPT_MAX_WORKERS },
+	{ "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -67,6 +71,12 @@ static void print_usage(FILE *out)
 	        "  --max-requests <n>\n"
 	        "                 Replace a worker after it served n requests, so a leaking\n"
 	        "                 module cannot grow it forever (default 1000, 0: never).\n"
+	        "  --max-workers <n>\n"
+	        "                 When every worker is deciding and requests wait, start\n"
+	        "                 more, up to n in all (default 30, or -n if higher).\n"
+	        "  --worker-idle <seconds>\n"
+	        "                 Workers above -n stop after this long without a request\n"
+	        "                 (default 60).\n"
 	        "  --user <user>[:<group>]\n"
 	        "                 Workers drop root for this identity once the socket\n"
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
@@ -95,6 +105,8 @@ static void set_defaults(struct options *opts)
 	opts->cache_timeout = OPTIONS_DEFAULT_CACHE_TIMEOUT;
 	opts->accept_lock = true;
 	opts->max_requests = OPTIONS_DEFAULT_MAX_REQUESTS;
+	opts->max_workers = -1; /* resolved once -n is known */
+	opts->worker_idle = OPTIONS_DEFAULT_WORKER_IDLE;
 	opts->socket_mode = DEFAULT_SOCKET_MODE;
 }
 
@@ -133,6 +145,21 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 			return 1;
 		}
 		opts->max_requests = v;
+		return -1;
+	case OPT_MAX_WORKERS:
+		if (!str_to_long(arg, 1, OPTIONS_MAX_WORKERS, &v)) {
+			log_core(LOG_ERR, "--max-workers must be a number 1..%d", OPTIONS_MAX_WORKERS);
+			return 1;
+		}
+		opts->max_workers = (int)v;
+		return -1;
+	case OPT_WORKER_IDLE:
+		if (!str_to_long(arg, 1, OPTIONS_MAX_WORKER_IDLE, &v)) {
+			log_core(LOG_ERR, "--worker-idle must be a number of seconds 1..%d",
+			         OPTIONS_MAX_WORKER_IDLE);
+			return 1;
+		}
+		opts->worker_idle = v;
 		return -1;
 	case OPT_USER: opts->run_as = arg; return -1;
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
@@ -203,6 +230,14 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 	}
 	if (opts->print_stats)
 		return -1; /* needs only -m */
+	if (opts->max_workers < 0)
+		opts->max_workers = opts->workers > OPTIONS_DEFAULT_MAX_WORKERS ? opts->workers
+		                                                                : OPTIONS_DEFAULT_MAX_WORKERS;
+	else if (opts->workers > 0 && opts->max_workers < opts->workers) {
+		log_core(LOG_ERR, "--max-workers (%d) must not be below -n (%d)", opts->max_workers,
+		         opts->workers);
+		return 1;
+	}
 	if (opts->mech_name == NULL) {
 		log_core(LOG_ERR, "no authentication mechanism specified");
 		print_usage(err);

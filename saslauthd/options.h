@@ -14,13 +14,21 @@
 #define OPTIONS_DEFAULT_CACHE_KB 0 /* Cyrus's 1711 slots */
 #define OPTIONS_DEFAULT_CACHE_TIMEOUT 28800
 #define OPTIONS_DEFAULT_MAX_REQUESTS 1000
+/* --max-workers default when it is not given: Dovecot's auth-worker limit (or -n, if
+ * higher). Each idle worker costs a few MB; a slow back-end makes that worth it. */
+#define OPTIONS_DEFAULT_MAX_WORKERS 30
+/* --worker-idle default: workers above -n retire after this many seconds without work. */
+#define OPTIONS_DEFAULT_WORKER_IDLE 60
+#define OPTIONS_MAX_WORKER_IDLE 86400
 
 struct options {
 	const struct mechanism *mech;
 	const char *mech_name;   /* as given with -a */
 	const char *mech_option; /* -O, last one wins */
 	char run_dir[SA_PATH_MAX];
-	int workers;             /* -n; 0 = one process per connection */
+	int workers;             /* -n; 0 = one process per connection; the pool's floor */
+	int max_workers;         /* --max-workers: the pool's ceiling (>= workers) */
+	long worker_idle;        /* --worker-idle: seconds before a worker above -n retires */
 	bool cache;              /* -c */
 	long cache_kb;           /* -s */
 	long cache_timeout;      /* -t */

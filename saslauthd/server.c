@@ -4,6 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <linux/inet_diag.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -21,10 +29,18 @@
 
 /* ---------------------------------------------------------------- master */
 
+/* TCP_LISTEN from <netinet/tcp.h>: sock_diag names socket states by TCP's numbers. */
+#define TCP_LISTEN_STATE 10
+
+/* Slots below -n are the floor: refilled whenever empty. Slots from -n up to
+ * --max-workers are filled only while every worker is deciding and connections wait,
+ * and emptied again after --worker-idle without work. */
 struct worker_slot {
 	pid_t pid;          /* 0: empty */
 	int64_t started_ms;
-	int64_t respawn_at; /* when an empty slot may be refilled */
+	int64_t respawn_at; /* when an empty floor slot may be refilled */
+	bool retiring;      /* sent SIGTERM for idleness */
+	uint64_t decisions_seen; /* its decision count at the previous tick */
 };
 
 struct master {
@@ -32,9 +48,14 @@ struct master {
 	int sigfd;
 	bool stopping;
 	struct worker_slot slots[OPTIONS_MAX_WORKERS];
-	int nslots;
+	int nslots;  /* the floor, -n */
+	int nmax;    /* the ceiling, --max-workers */
+	struct worker_state *states; /* shared with the workers, one per slot */
+	int diag_fd; /* NETLINK_SOCK_DIAG, for the listen queue's length; -1: unavailable */
+	int64_t next_tick;
 	pid_t connections[SERVER_MAX_CONNECTION_CHILDREN]; /* -n 0 children; 0: free */
 	int connection_children;
+	struct conn_accept_guard accept_guard; /* -n 0 */
 };
 
 static pid_t fork_child(struct master *m)
@@ -54,8 +75,13 @@ static pid_t fork_child(struct master *m)
 	return pid;
 }
 
-static void spawn_worker(struct master *m, struct worker_slot *slot)
+static void spawn_worker(struct master *m, int index)
 {
+	struct worker_slot *slot = &m->slots[index];
+	struct worker_state *state = m->states != NULL ? &m->states[index] : NULL;
+
+	if (state != NULL)
+		*state = (struct worker_state){ .idle_since = sa_clock_ms() };
 	pid_t pid = fork_child(m);
 	if (pid == 0) {
 		struct worker_config cfg = {
@@ -63,7 +89,10 @@ static void spawn_worker(struct master *m, struct worker_slot *slot)
 			.listen_fd = m->srv->listen_fd,
 			.max_requests = m->srv->opts->max_requests,
 			.identity = &m->srv->identity,
+			.state = state,
 		};
+		if (m->diag_fd >= 0)
+			close(m->diag_fd);
 		worker_main(&cfg);
 	}
 	if (pid < 0) {
@@ -71,6 +100,8 @@ static void spawn_worker(struct master *m, struct worker_slot *slot)
 		return;
 	}
 	slot->pid = pid;
+	slot->retiring = false;
+	slot->decisions_seen = 0;
 	slot->started_ms = sa_clock_ms();
 	stats_count(STAT_WORKER_START);
 	log_debug("forked child: %d", (int)pid);
@@ -97,12 +128,14 @@ static void reap(struct master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		note_exit(pid, status);
 		bool was_worker = false;
-		for (int i = 0; i < m->nslots; i++) {
+		for (int i = 0; i < m->nmax; i++) {
 			struct worker_slot *s = &m->slots[i];
 			if (s->pid != pid)
 				continue;
 			was_worker = true;
 			s->pid = 0;
+			if (m->states != NULL)
+				m->states[i].busy = 0; /* it may have died deciding */
 			bool crashed_early = !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
 			                     sa_clock_ms() - s->started_ms < SERVER_RESPAWN_MIN_LIFETIME_MS;
 			s->respawn_at = sa_clock_ms() + (crashed_early ? SERVER_RESPAWN_MIN_LIFETIME_MS : 0);
@@ -122,7 +155,7 @@ static void refill(struct master *m)
 	int64_t now = sa_clock_ms();
 	for (int i = 0; i < m->nslots && !m->stopping; i++) {
 		if (m->slots[i].pid == 0 && m->slots[i].respawn_at <= now)
-			spawn_worker(m, &m->slots[i]);
+			spawn_worker(m, i);
 	}
 }
 
@@ -136,12 +169,22 @@ static int next_timeout_ms(const struct master *m)
 				soonest = left < 0 ? 0 : left;
 		}
 	}
+	if (m->accept_guard.resume_at != 0) {
+		int64_t left = sa_ms_until(m->accept_guard.resume_at);
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
+	if (m->nslots > 0) {
+		int64_t left = sa_ms_until(m->next_tick);
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
 	return (int)soonest;
 }
 
 static void signal_workers(struct master *m, int sig)
 {
-	for (int i = 0; i < m->nslots; i++) {
+	for (int i = 0; i < m->nmax; i++) {
 		if (m->slots[i].pid > 0)
 			kill(m->slots[i].pid, sig);
 	}
@@ -180,7 +223,7 @@ static void reload(struct master *m)
 /* -n 0: the master accepts and forks one child per connection. */
 static void accept_for_child(struct master *m)
 {
-	int fd = conn_accept(m->srv->listen_fd);
+	int fd = conn_accept(m->srv->listen_fd, &m->accept_guard, sa_clock_ms());
 
 	if (fd < 0)
 		return;
@@ -232,7 +275,7 @@ static void handle_signals(struct master *m)
 
 static bool children_left(const struct master *m)
 {
-	for (int i = 0; i < m->nslots; i++) {
+	for (int i = 0; i < m->nmax; i++) {
 		if (m->slots[i].pid > 0)
 			return true;
 	}
@@ -259,6 +302,146 @@ static void stop_children(struct master *m)
 	}
 }
 
+/* Connections waiting in the listen queue: the kernel's count through sock_diag, or
+ * just whether there is one when that is unavailable. */
+static long listen_queue_length(const struct master *m)
+{
+	struct stat st;
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q;
+	union {
+		struct nlmsghdr nlh;
+		char buf[1024];
+	} a;
+
+	if (m->diag_fd >= 0 && fstat(m->srv->listen_fd, &st) == 0) {
+		memset(&q, 0, sizeof(q));
+		q.nlh.nlmsg_len = sizeof(q);
+		q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		q.nlh.nlmsg_flags = NLM_F_REQUEST;
+		q.req.sdiag_family = AF_UNIX;
+		q.req.udiag_states = 1u << TCP_LISTEN_STATE;
+		q.req.udiag_ino = (uint32_t)st.st_ino;
+		q.req.udiag_show = UDIAG_SHOW_RQLEN;
+		q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
+		ssize_t n;
+		if (send(m->diag_fd, &q, sizeof(q), 0) == (ssize_t)sizeof(q) &&
+		    (n = recv(m->diag_fd, &a, sizeof(a), 0)) > 0 && NLMSG_OK(&a.nlh, (size_t)n) &&
+		    a.nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			struct unix_diag_msg *msg = NLMSG_DATA(&a.nlh);
+			int len = (int)a.nlh.nlmsg_len - (int)NLMSG_LENGTH(sizeof(*msg));
+			for (struct rtattr *at = (struct rtattr *)(msg + 1); RTA_OK(at, len);
+			     at = RTA_NEXT(at, len)) {
+				if (at->rta_type == UNIX_DIAG_RQLEN &&
+				    RTA_PAYLOAD(at) >= sizeof(struct unix_diag_rqlen))
+					return (long)((struct unix_diag_rqlen *)RTA_DATA(at))->udiag_rqueue;
+			}
+		}
+	}
+	struct pollfd pfd = { .fd = m->srv->listen_fd, .events = POLLIN };
+	return poll(&pfd, 1, 0) > 0 ? 1 : 0;
+}
+
+static int empty_growth_slot(const struct master *m)
+{
+	for (int i = m->nslots; i < m->nmax; i++) {
+		if (m->slots[i].pid == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Retire one idle worker above the floor (one a tick is plenty). */
+static void retire_idle(struct master *m, int64_t now)
+{
+	int64_t idle_ms = m->srv->opts->worker_idle * SA_MS_PER_S;
+
+	for (int i = m->nslots; i < m->nmax; i++) {
+		struct worker_slot *s = &m->slots[i];
+		struct worker_state *st = &m->states[i];
+		if (s->pid == 0 || s->retiring || __atomic_load_n(&st->busy, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&st->held, __ATOMIC_RELAXED) != 0 ||
+		    now - __atomic_load_n(&st->idle_since, __ATOMIC_RELAXED) < idle_ms)
+			continue;
+		s->retiring = true;
+		kill(s->pid, SIGTERM);
+		stats_count(STAT_POOL_RETIRED);
+		log_debug("retiring idle worker %d", (int)s->pid);
+		return;
+	}
+}
+
+/* Grow when every worker has been inside the same decision since the previous tick
+ * (a slow back-end, not a stream of fast requests) and connections wait; shrink after
+ * --worker-idle; publish the gauges either way. */
+static void pool_tick(struct master *m, int64_t now)
+{
+	int live = 0, busy = 0, stuck = 0;
+
+	m->next_tick = now + SERVER_POOL_TICK_MS;
+	for (int i = 0; i < m->nmax; i++) {
+		struct worker_slot *s = &m->slots[i];
+		if (s->pid == 0 || s->retiring)
+			continue;
+		live++;
+		uint64_t decisions = __atomic_load_n(&m->states[i].decisions, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&m->states[i].busy, __ATOMIC_ACQUIRE)) {
+			busy++;
+			if (decisions == s->decisions_seen)
+				stuck++;
+		}
+		s->decisions_seen = decisions;
+	}
+	long waiting = listen_queue_length(m);
+	int slot = empty_growth_slot(m);
+	if (live > 0 && stuck == live && waiting > 0 && slot >= 0 && !m->stopping) {
+		spawn_worker(m, slot);
+		if (m->slots[slot].pid > 0) {
+			stats_count(STAT_POOL_GROWN);
+			live++;
+		}
+	}
+	retire_idle(m, now);
+	stats_set_gauge(STAT_G_WORKERS, live);
+	stats_set_gauge(STAT_G_BUSY, busy);
+	stats_set_gauge(STAT_G_WAITING, waiting);
+}
+
+static bool create_pool_state(struct master *m)
+{
+	void *p = mmap(NULL, sizeof(*m->states) * OPTIONS_MAX_WORKERS, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_core(LOG_ERR, "cannot map the workers' shared state: %s", strerror(errno));
+		return false;
+	}
+	m->states = p;
+	m->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (m->diag_fd < 0)
+		log_debug("no sock_diag (%s): requests waiting counted as 0 or 1", strerror(errno));
+	return true;
+}
+
+/* Stalled clients should cost a descriptor each, not a refusal: use all the kernel
+ * lets us (the soft limit is often 1024 of a hard limit in the hundreds of thousands). */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_core(LOG_WARNING, "cannot raise the descriptor limit from %llu: %s",
+		         (unsigned long long)was, strerror(errno));
+	else
+		log_debug("descriptor limit raised from %llu to %llu", (unsigned long long)was,
+		          (unsigned long long)rl.rlim_cur);
+}
+
 int server_run_master(struct server *srv)
 {
 	static struct master m;
@@ -267,6 +450,13 @@ int server_run_master(struct server *srv)
 	memset(&m, 0, sizeof(m));
 	m.srv = srv;
 	m.nslots = srv->opts->workers;
+	m.nmax = srv->opts->workers > 0 ? srv->opts->max_workers : 0;
+	if (m.nmax < m.nslots)
+		m.nmax = m.nslots;
+	m.diag_fd = -1;
+	raise_descriptor_limit();
+	if (m.nslots > 0 && !create_pool_state(&m))
+		return 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -281,13 +471,17 @@ int server_run_master(struct server *srv)
 		log_debug("using process model");
 	while (!m.stopping) {
 		refill(&m);
+		if (m.nslots > 0 && sa_clock_ms() >= m.next_tick)
+			pool_tick(&m, sa_clock_ms());
 		struct pollfd pfd[2] = {
 			{ .fd = m.sigfd, .events = POLLIN },
 			{ .fd = srv->listen_fd, .events = POLLIN },
 		};
-		/* -n 0 listens in the master, but not while the child cap is reached. */
+		/* -n 0 listens in the master, but not while the child cap is reached or
+		 * accept() has just run out of descriptors. */
 		nfds_t nfds = (m.nslots == 0 &&
-		               m.connection_children < SERVER_MAX_CONNECTION_CHILDREN) ? 2 : 1;
+		               m.connection_children < SERVER_MAX_CONNECTION_CHILDREN &&
+		               conn_accept_ready(&m.accept_guard, sa_clock_ms())) ? 2 : 1;
 		int r = poll(pfd, nfds, next_timeout_ms(&m));
 		if (r < 0 && errno != EINTR) {
 			log_core(LOG_ERR, "poll: %s", strerror(errno));
@@ -300,5 +494,7 @@ int server_run_master(struct server *srv)
 	}
 	stop_children(&m);
 	close(m.sigfd);
+	if (m.diag_fd >= 0)
+		close(m.diag_fd);
 	return 0;
 }

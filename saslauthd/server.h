@@ -19,6 +19,9 @@
 /* Descriptors only the master needs (pid file, locks): never in a worker. */
 #define SERVER_MASTER_FDS_MAX 4
 
+/* How often the master looks at its workers to grow or shrink the pool. */
+#define SERVER_POOL_TICK_MS 100
+
 struct server {
 	const struct options *opts;
 	struct request_policy policy;

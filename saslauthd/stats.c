@@ -14,7 +14,7 @@
 #include "saslauthd/daemon.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 2u
+#define STATS_VERSION 4u
 #define STATS_MECH_MAX 32
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
@@ -28,6 +28,7 @@ struct stats_page {
 	int64_t started; /* wall-clock seconds */
 	char mech[STATS_MECH_MAX];
 	uint64_t counters[STAT_COUNTER_COUNT];
+	int64_t gauges[STAT_GAUGE_COUNT];
 	uint64_t buckets[BUCKET_COUNT];
 	uint64_t latency_sum_us;
 };
@@ -70,6 +71,12 @@ void stats_count(enum stats_counter c)
 		__atomic_add_fetch(&page->counters[c], 1, __ATOMIC_RELAXED);
 }
 
+void stats_set_gauge(enum stats_gauge g, int64_t value)
+{
+	if (page != NULL && g < STAT_GAUGE_COUNT)
+		__atomic_store_n(&page->gauges[g], value, __ATOMIC_RELAXED);
+}
+
 void stats_record(enum verdict v, int64_t micros)
 {
 	size_t b = 0;
@@ -107,6 +114,27 @@ static void print_page(const struct stats_page *p, FILE *out)
 	print_counter(out, "saslauthd_dropped_total",
 	              "Connections closed without an answer (timeout, client gone).", p->mech, "",
 	              p->counters[STAT_DROPPED]);
+	print_counter(out, "saslauthd_stalled_dropped_total",
+	              "Incomplete connections dropped at the connection limit to take new ones.",
+	              p->mech, "", p->counters[STAT_STALLED_DROPPED]);
+	print_counter(out, "saslauthd_pool_grown_total",
+	              "Workers started above -n because every worker was deciding.", p->mech, "",
+	              p->counters[STAT_POOL_GROWN]);
+	print_counter(out, "saslauthd_pool_retired_total",
+	              "Workers above -n stopped after --worker-idle without work.", p->mech, "",
+	              p->counters[STAT_POOL_RETIRED]);
+	int64_t busy = p->gauges[STAT_G_BUSY], total = p->gauges[STAT_G_WORKERS];
+	fprintf(out, "# HELP saslauthd_workers Worker processes (deciders), by state.\n"
+	             "# TYPE saslauthd_workers gauge\n"
+	             "saslauthd_workers{mech=\"%s\",state=\"busy\"} %lld\n"
+	             "saslauthd_workers{mech=\"%s\",state=\"idle\"} %lld\n"
+	             "saslauthd_workers{mech=\"%s\",state=\"total\"} %lld\n",
+	        p->mech, (long long)busy, p->mech, (long long)(total > busy ? total - busy : 0),
+	        p->mech, (long long)total);
+	fprintf(out, "# HELP saslauthd_requests_waiting Connections waiting to be accepted.\n"
+	             "# TYPE saslauthd_requests_waiting gauge\n"
+	             "saslauthd_requests_waiting{mech=\"%s\"} %lld\n",
+	        p->mech, (long long)p->gauges[STAT_G_WAITING]);
 	print_counter(out, "saslauthd_worker_deaths_total",
 	              "Workers that died from a signal or failed.", p->mech, "",
 	              p->counters[STAT_WORKER_DIED]);

@@ -21,7 +21,18 @@ enum stats_counter {
 	STAT_WORKER_START, /* workers forked (replacements included) */
 	STAT_CACHE_HIT,    /* answered from the credential cache (-c) */
 	STAT_CACHE_MISS,   /* looked up in the cache, then asked the mechanism */
+	STAT_STALLED_DROPPED, /* incomplete connections dropped at the connection limit */
+	STAT_POOL_GROWN,   /* workers started above -n because all were deciding */
+	STAT_POOL_RETIRED, /* workers above -n stopped after --worker-idle */
 	STAT_COUNTER_COUNT
+};
+
+/* Values the master refreshes a few times a second. */
+enum stats_gauge {
+	STAT_G_WORKERS,       /* worker processes */
+	STAT_G_BUSY,          /* of which deciding a request */
+	STAT_G_WAITING,       /* connections waiting in the listen queue */
+	STAT_GAUGE_COUNT
 };
 
 /* Create the mapping in the current directory (the run directory), before forking. */
@@ -30,6 +41,7 @@ bool stats_create(const char *mech_name);
 void stats_remove(void);
 
 void stats_count(enum stats_counter c);
+void stats_set_gauge(enum stats_gauge g, int64_t value);
 /* A decided request: its verdict and how long the mechanism took. */
 void stats_record(enum verdict v, int64_t micros);
 

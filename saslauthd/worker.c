@@ -5,12 +5,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
 #include "saslauthd/connection.h"
+#include "saslauthd/stats.h"
 
 static volatile sig_atomic_t stop_requested;
 /* The client whose request is being decided, so a crash in a mechanism (a buggy PAM
@@ -72,17 +74,33 @@ void worker_signals_init(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/* "No slot" in the free stack and the accept-order list. */
+#define NO_SLOT UINT32_MAX
+
 struct worker {
 	const struct worker_config *cfg;
 	struct request_policy policy; /* the configured one, with the mechanism to call */
 	int epfd;
 	bool listening;
+	struct conn_accept_guard accept_guard;
 	long served;
-	struct conn *slots[WORKER_PENDING_MAX]; /* NULL: free, else &pool[slot] */
-	/* Connection buffers hold passwords: one fixed pool, locked in RAM (best effort)
-	 * so they never reach swap, instead of malloc'd memory that is. */
-	struct conn pool[WORKER_PENDING_MAX];
-	int pending;
+	/* Connection buffers hold passwords: one mapping, locked in RAM as pages are first
+	 * used (best effort) so they never reach swap; untouched slots cost no memory. */
+	struct conn *pool;
+	uint32_t capacity;  /* the connection limit, from WORKER_CONNECTIONS_MAX and the fd limit */
+	bool *used;
+	uint32_t *free_slots; /* a stack of unused slots */
+	uint32_t nfree;
+	/* Used slots in accept order, which is deadline order: the oldest is dropped first
+	 * at the limit, and expiry only looks at the head. */
+	uint32_t *prev, *next;
+	uint32_t head, tail;
+	uint32_t pending;
+	/* Until then a partial 5th field may have an earlier deadline than the head's, so
+	 * deadlines are looked up over the whole list. */
+	int64_t fifth_until;
+	int64_t next_drop_report;
+	unsigned long unreported_drops;
 };
 
 static void stop_listening(struct worker *w)
@@ -95,32 +113,88 @@ static void stop_listening(struct worker *w)
 
 static void start_listening(struct worker *w)
 {
-	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all of them. */
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = UINT32_MAX };
+	/* EPOLLEXCLUSIVE: a new connection wakes one worker waiting in epoll, not all of
+	 * them; one deciding is not waiting, so it does not take the wake-up. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = NO_SLOT };
 
 	if (!w->listening && epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cfg->listen_fd, &ev) == 0)
 		w->listening = true;
 }
 
+/* Listen again unless stopping or backing off after an exhausted accept(). */
+static void resume_listening(struct worker *w, int64_t now)
+{
+	if (!stop_requested && conn_accept_ready(&w->accept_guard, now))
+		start_listening(w);
+}
+
+static void link_tail(struct worker *w, uint32_t slot)
+{
+	w->prev[slot] = w->tail;
+	w->next[slot] = NO_SLOT;
+	if (w->tail != NO_SLOT)
+		w->next[w->tail] = slot;
+	else
+		w->head = slot;
+	w->tail = slot;
+}
+
+static void unlink_slot(struct worker *w, uint32_t slot)
+{
+	if (w->prev[slot] != NO_SLOT)
+		w->next[w->prev[slot]] = w->next[slot];
+	else
+		w->head = w->next[slot];
+	if (w->next[slot] != NO_SLOT)
+		w->prev[w->next[slot]] = w->prev[slot];
+	else
+		w->tail = w->prev[slot];
+}
+
+static void publish_held(struct worker *w)
+{
+	if (w->cfg->state != NULL)
+		__atomic_store_n(&w->cfg->state->held, w->pending, __ATOMIC_RELAXED);
+}
+
+static void set_busy(struct worker *w, bool busy)
+{
+	struct worker_state *st = w->cfg->state;
+
+	if (st == NULL)
+		return;
+	if (!busy)
+		__atomic_store_n(&st->idle_since, sa_clock_ms(), __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&st->decisions, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->busy, busy ? 1u : 0u, __ATOMIC_RELEASE);
+}
+
 static void release(struct worker *w, uint32_t slot)
 {
-	w->slots[slot] = NULL;
+	unlink_slot(w, slot);
+	w->used[slot] = false;
+	w->free_slots[w->nfree++] = slot;
 	w->pending--;
-	if (!stop_requested && w->pending < WORKER_PENDING_MAX)
-		start_listening(w);
+	publish_held(w);
 }
 
 static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 {
-	struct conn *c = w->slots[slot];
+	struct conn *c = &w->pool[slot];
 
-	if (st == CONN_WAITING)
+	if (st == CONN_WAITING) {
+		if (c->fifth_deadline > w->fifth_until)
+			w->fifth_until = c->fifth_deadline;
 		return;
+	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (st == CONN_COMPLETE) {
+		set_busy(w, true);
 		deciding_fd = c->fd;
 		conn_finish(c, &w->policy);
 		deciding_fd = -1;
+		set_busy(w, false);
 		if (privsep_verifier_lost())
 			stop_requested = 1;
 		w->served++;
@@ -132,40 +206,83 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 	release(w, slot);
 }
 
+/* One line per burst, however many stalled clients a flood brings. */
+static void report_stalled_drop(struct worker *w, int64_t now)
+{
+	w->unreported_drops++;
+	if (now < w->next_drop_report)
+		return;
+	log_core(LOG_WARNING, "connection limit (%u) reached: dropped %lu oldest incomplete "
+	         "connection(s) to take new ones", w->capacity, w->unreported_drops);
+	w->unreported_drops = 0;
+	w->next_drop_report = now + WORKER_DROP_REPORT_MS;
+}
+
+/* At the limit, the oldest client still sending makes room: stalled clients cannot
+ * lock out new ones. False when every held connection is a complete request. */
+static bool drop_oldest_incomplete(struct worker *w, int64_t now)
+{
+	for (uint32_t s = w->head; s != NO_SLOT; s = w->next[s]) {
+		if (w->pool[s].status == PARSE_FIFTH_PARTIAL)
+			continue;
+		stats_count(STAT_DROPPED);
+		stats_count(STAT_STALLED_DROPPED);
+		report_stalled_drop(w, now);
+		finish(w, s, CONN_CLOSED);
+		return true;
+	}
+	return false;
+}
+
 static void accept_one(struct worker *w)
 {
-	uint32_t slot = 0;
-	int fd = conn_accept(w->cfg->listen_fd);
+	int64_t now = sa_clock_ms();
+	int fd = conn_accept(w->cfg->listen_fd, &w->accept_guard, now);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (w->accept_guard.resume_at != 0)
+			stop_listening(w);
 		return;
-	while (slot < WORKER_PENDING_MAX && w->slots[slot] != NULL)
-		slot++;
+	}
+	if (w->pending == w->capacity && !drop_oldest_incomplete(w, now)) {
+		log_core(LOG_ERR, "cannot track a new connection: all %u slots hold complete requests",
+		         w->capacity);
+		close(fd);
+		return;
+	}
+	uint32_t slot = w->free_slots[--w->nfree];
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
-	if (slot == WORKER_PENDING_MAX || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		log_core(LOG_ERR, "cannot track a new connection: %s",
-		         slot == WORKER_PENDING_MAX ? "all slots busy" : strerror(errno));
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		log_core(LOG_ERR, "cannot track a new connection: %s", strerror(errno));
+		w->nfree++;
 		close(fd);
 		return;
 	}
 	struct conn *c = &w->pool[slot];
-	w->slots[slot] = c;
-	if (++w->pending == WORKER_PENDING_MAX)
-		stop_listening(w);
-	int64_t now = sa_clock_ms();
+	w->used[slot] = true;
+	w->pending++;
+	publish_held(w);
+	link_tail(w, slot);
 	conn_init(c, fd, now);
 	/* The request usually arrived together with the connection. */
 	finish(w, slot, conn_on_readable(c, now));
+}
+
+/* Only the list's head can be due first, except around a partial 5th field. */
+static bool scan_all(const struct worker *w, int64_t now)
+{
+	return w->fifth_until != 0 && now <= w->fifth_until;
 }
 
 static int next_timeout(const struct worker *w, int64_t now)
 {
 	int64_t soonest = -1;
 
-	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
-		if (w->slots[i] == NULL)
-			continue;
-		int64_t left = conn_deadline(w->slots[i]) - now;
+	if (w->accept_guard.resume_at != 0)
+		soonest = sa_ms_until(w->accept_guard.resume_at);
+	bool all = scan_all(w, now);
+	for (uint32_t s = w->head; s != NO_SLOT; s = all ? w->next[s] : NO_SLOT) {
+		int64_t left = conn_deadline(&w->pool[s]) - now;
 		if (left < 0)
 			left = 0;
 		if (soonest < 0 || left < soonest)
@@ -174,16 +291,34 @@ static int next_timeout(const struct worker *w, int64_t now)
 	return (int)soonest;
 }
 
+/* Whatever the client managed to send is read before its deadline is judged: a
+ * request that sat complete in the socket while this worker was deciding another
+ * client's is answered, not dropped. */
+static enum conn_state judge(struct conn *c, int64_t now)
+{
+	enum conn_state st = conn_on_readable(c, now);
+	return st == CONN_WAITING ? conn_on_deadline(c, now) : st;
+}
+
 static void expire(struct worker *w, int64_t now)
 {
-	for (uint32_t i = 0; i < WORKER_PENDING_MAX; i++) {
-		if (w->slots[i] != NULL && conn_deadline(w->slots[i]) <= now)
-			finish(w, i, conn_on_deadline(w->slots[i], now));
+	bool all = scan_all(w, now);
+	uint32_t s = w->head;
+
+	if (!all)
+		w->fifth_until = 0;
+	while (s != NO_SLOT) {
+		uint32_t next = w->next[s];
+		if (conn_deadline(&w->pool[s]) <= now)
+			finish(w, s, judge(&w->pool[s], now));
+		else if (!all)
+			break;
+		s = next;
 	}
 }
 
-/* epoll tag for the verifier's socket (listen socket: UINT32_MAX, clients: slot). */
-#define VERIFIER_EVENT (UINT32_MAX - 1)
+/* epoll tag for the verifier's socket (listen socket: NO_SLOT, clients: slot). */
+#define VERIFIER_EVENT (NO_SLOT - 1)
 
 static void watch_verifier(struct worker *w)
 {
@@ -199,10 +334,50 @@ static void begin_stop(struct worker *w)
 	int64_t by = sa_clock_ms() + WORKER_STOP_GRACE_MS;
 
 	stop_listening(w);
-	for (int i = 0; i < WORKER_PENDING_MAX; i++) {
-		if (w->slots[i] != NULL)
-			conn_hurry(w->slots[i], by);
+	for (uint32_t s = w->head; s != NO_SLOT; s = w->next[s])
+		conn_hurry(&w->pool[s], by);
+}
+
+/* The connection limit: WORKER_CONNECTIONS_MAX, or what the descriptor limit leaves
+ * after WORKER_FD_RESERVE for the mechanism. */
+static uint32_t connection_capacity(void)
+{
+	struct rlimit rl;
+	rlim_t cap = WORKER_CONNECTIONS_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t avail = rl.rlim_cur > WORKER_FD_RESERVE + 1 ? rl.rlim_cur - WORKER_FD_RESERVE : 1;
+		if (avail < cap)
+			cap = avail;
 	}
+	return (uint32_t)cap;
+}
+
+static void *map_array(size_t count, size_t size)
+{
+	void *p = mmap(NULL, count * size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		log_core(LOG_ERR, "cannot map %zu connection records: %s", count, strerror(errno));
+		_exit(1);
+	}
+	return p;
+}
+
+static void init_slots(struct worker *w)
+{
+	w->capacity = connection_capacity();
+	w->pool = map_array(w->capacity, sizeof(*w->pool));
+	if (mlock2(w->pool, (size_t)w->capacity * sizeof(*w->pool), MLOCK_ONFAULT) != 0)
+		log_debug("cannot lock connection buffers in memory: %s", strerror(errno));
+	w->used = map_array(w->capacity, sizeof(*w->used));
+	w->free_slots = map_array(w->capacity, sizeof(*w->free_slots));
+	w->prev = map_array(w->capacity, sizeof(*w->prev));
+	w->next = map_array(w->capacity, sizeof(*w->next));
+	for (uint32_t i = 0; i < w->capacity; i++)
+		w->free_slots[i] = w->capacity - 1 - i;
+	w->nfree = w->capacity;
+	w->head = w->tail = NO_SLOT;
 }
 
 void worker_main(const struct worker_config *cfg)
@@ -213,8 +388,7 @@ void worker_main(const struct worker_config *cfg)
 	bool stopping = false;
 
 	memset(&w, 0, sizeof(w));
-	if (mlock(w.pool, sizeof(w.pool)) != 0)
-		log_debug("cannot lock connection buffers in memory: %s", strerror(errno));
+	init_slots(&w);
 	w.cfg = cfg;
 	w.policy = *cfg->policy;
 	w.policy.mech = privsep_enter_worker(cfg->policy->mech, cfg->identity, cfg->listen_fd);
@@ -235,6 +409,7 @@ void worker_main(const struct worker_config *cfg)
 		}
 		if (stopping && w.pending == 0)
 			break;
+		resume_listening(&w, sa_clock_ms());
 		int n = epoll_pwait(w.epfd, events, 16, next_timeout(&w, sa_clock_ms()), &wait_mask);
 		if (n < 0 && errno != EINTR) {
 			log_core(LOG_ERR, "epoll_wait: %s", strerror(errno));
@@ -242,12 +417,12 @@ void worker_main(const struct worker_config *cfg)
 		}
 		for (int i = 0; i < n; i++) {
 			uint32_t slot = events[i].data.u32;
-			if (slot == UINT32_MAX)
+			if (slot == NO_SLOT)
 				accept_one(&w);
 			else if (slot == VERIFIER_EVENT)
 				stop_requested = 1; /* its verifier is gone: let the master replace both */
-			else if (w.slots[slot] != NULL)
-				finish(&w, slot, conn_on_readable(w.slots[slot], sa_clock_ms()));
+			else if (slot < w.capacity && w.used[slot])
+				finish(&w, slot, conn_on_readable(&w.pool[slot], sa_clock_ms()));
 		}
 		expire(&w, sa_clock_ms());
 	}

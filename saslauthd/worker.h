@@ -5,16 +5,32 @@
 #include "saslauthd/privsep.h"
 #include "saslauthd/request.h"
 
-/* Connections one worker reads concurrently; requests are still decided one at a time. */
-#define WORKER_PENDING_MAX 128
+/* Connections one worker holds at once (fewer when the descriptor limit is lower): a
+ * stalled client costs a descriptor and a page or two, not a worker. At the limit the
+ * oldest incomplete connection is dropped to make room. */
+#define WORKER_CONNECTIONS_MAX 4096
+/* Descriptors left for the mechanism (back-end connections, files, the verifier). */
+#define WORKER_FD_RESERVE 32
+/* "connection limit reached" is logged at most this often, with a count. */
+#define WORKER_DROP_REPORT_MS 10000
 /* After SIGTERM/SIGHUP a worker gives clients that have not finished sending this long. */
 #define WORKER_STOP_GRACE_MS 1000
+
+/* What a worker tells the master through shared memory, so that the pool can grow when
+ * every worker is deciding and shrink when some have nothing to do. */
+struct worker_state {
+	uint32_t busy;       /* inside a decision */
+	uint32_t held;       /* connections held */
+	uint64_t decisions;  /* started so far: tells a long decision from a stream of short ones */
+	int64_t idle_since;  /* sa_clock_ms() when the last decision ended (or the start) */
+};
 
 struct worker_config {
 	const struct request_policy *policy;
 	int listen_fd;
 	long max_requests; /* 0 = no limit */
 	const struct privsep_identity *identity; /* --user; NULL or disabled: stay root */
+	struct worker_state *state; /* shared with the master; NULL: nobody watches */
 };
 
 /* Signal handling for a freshly forked child: TERM/INT/HUP ask it to stop. */

@@ -166,6 +166,31 @@ static void run_dir_must_fit_sun_path(void **state)
 	assert_int_equal(parse(ARGC(argv), argv), 1);
 }
 
+/* The pool: -n is the floor, --max-workers the ceiling (default 30 or -n), --worker-idle. */
+static void pool_bounds(void **state)
+{
+	const char *plain[] = { "saslauthd", "-a", "getpwent", NULL };
+	const char *big_n[] = { "saslauthd", "-a", "getpwent", "-n", "40", NULL };
+	const char *given[] = { "saslauthd", "-a", "getpwent", "-n", "2", "--max-workers", "8",
+	                        "--worker-idle", "5", NULL };
+	const char *below[] = { "saslauthd", "-a", "getpwent", "--max-workers", "3", "-n", "5", NULL };
+	const char *zero_idle[] = { "saslauthd", "-a", "getpwent", "--worker-idle", "0", NULL };
+	const char *too_many[] = { "saslauthd", "-a", "getpwent", "--max-workers", "513", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(plain), plain), -1);
+	assert_int_equal(opts.max_workers, OPTIONS_DEFAULT_MAX_WORKERS);
+	assert_int_equal(opts.worker_idle, OPTIONS_DEFAULT_WORKER_IDLE);
+	assert_int_equal(parse(ARGC(big_n), big_n), -1);
+	assert_int_equal(opts.max_workers, 40);
+	assert_int_equal(parse(ARGC(given), given), -1);
+	assert_int_equal(opts.workers, 2);
+	assert_int_equal(opts.max_workers, 8);
+	assert_int_equal(opts.worker_idle, 5);
+	assert_int_equal(parse(ARGC(below), below), 1);
+	assert_int_equal(parse(ARGC(zero_idle), zero_idle), 1);
+	assert_int_equal(parse(ARGC(too_many), too_many), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +202,7 @@ int main(void)
 		cmocka_unit_test(version_block_format),
 		cmocka_unit_test(errors_exit_non_zero),
 		cmocka_unit_test(run_dir_must_fit_sun_path),
+		cmocka_unit_test(pool_bounds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The serving core against Cyrus saslauthd and against the floor (bench/floor.c: N
+# processes that only accept, read one request and answer OK), alternating rounds with
+# saslauthd-loadgen, same flags for Cyrus and ours:
+#   sasldb   -a sasldb -n WORKERS, both on /etc/sasldb2 (backed up and restored)
+#   cache    the same with -c: every request after the first per user is a cache hit
+#   stalled  ours only (Cyrus stops answering at a few dozen stalled clients): p50/p99 of
+#            4 clients without and with STALLED stalled connections
+#            (tests/fixtures/stall_flood.py: idle, partial header, one byte a second)
+#   rss      an idle worker's resident memory, ours and Cyrus's (sasldb)
+#
+# usage: bench/core-compare.sh [-c "16"] [-d 5] [-w 1] [-r 3] [-n 5] [CASE...]
+# env: BUILD_DIR (default build), LOADGEN, CYRUS, STALLED (default 5000)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export SOURCE_DIR="$ROOT"
+export BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+. "$ROOT/tests/fixtures/lib.sh"
+. "$ROOT/bench/lib.sh"
+CONCURRENCY=16
+bench_parse_args "$@"
+CASES=("${BENCH_REST[@]+"${BENCH_REST[@]}"}")
+((${#CASES[@]})) || CASES=(sasldb cache stalled rss)
+STALLED=${STALLED:-5000}
+FLOOR="$BUILD_DIR/bin/saslauthd-floor"
+[[ -x "$FLOOR" ]] || die "no floor server at $FLOOR"
+require_root
+
+NUSERS=20
+REQS="$SCRATCH/requests"
+backup_etc_sasldb2
+rm -f /etc/sasldb2
+for i in $(seq -w 1 "$NUSERS"); do
+	sasldb_add /etc/sasldb2 "benchu$i" bench.example "Pw-$i-secret"
+	printf 'OK\tbenchu%s\tPw-%s-secret\tsmtp\tbench.example\n' "$i" "$i" >>"$REQS"
+done
+
+start_floor() {
+	mkdir -p "$SCRATCH/floor-run"
+	start_bg floor "$SCRATCH/floor.log" "$FLOOR" "$SCRATCH/floor-run/mux" "$WORKERS" </dev/null
+	FLOOR_PID=$DAEMON_PID
+	wait_for_socket "$SCRATCH/floor-run/mux" 10 "$FLOOR_PID"
+}
+
+# pair <label> <flags...>: Cyrus and ours with the same flags, plus the floor, one table.
+pair() {
+	local label=$1
+	shift
+	echo "## $label (-n $WORKERS $*)"
+	start_cyrus "$SCRATCH/cyrus-run" -a sasldb -n "$WORKERS" "$@"
+	CYRUS_PID=$DAEMON_PID
+	start_ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS" "$@"
+	OURS_PID=$DAEMON_PID
+	start_floor
+	BENCH_IMPLS="cyrus ours floor" bench_table "$REQS"
+	stop_pid "$OURS_PID"
+	stop_pid "$CYRUS_PID"
+	stop_pid "$FLOOR_PID"
+}
+
+# rss_kb <master pid>: the resident memory of its first worker.
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(child_pids "$1" | head -n1)/status"; }
+
+stalled_case() {
+	local out4
+	echo "## stalled: 4 clients, without and with $STALLED stalled connections (ours, -n $WORKERS)"
+	start_ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS"
+	OURS_PID=$DAEMON_PID
+	out4=$("$LOADGEN" -s "$SCRATCH/ours-run/mux" -f "$REQS" -c 4 -d "$DURATION" -w "$WARMUP" -t 10 -q || true)
+	echo "no stall:   $out4"
+	start_bg flood "$SCRATCH/flood.out" "$PYTHON" "$FIXTURES_DIR/stall_flood.py" \
+		"$SCRATCH/ours-run/mux" "$STALLED" $((DURATION + WARMUP + 30)) </dev/null
+	FLOOD_PID=$DAEMON_PID
+	wait_until 60 grep -q '^ready' "$SCRATCH/flood.out" || die "the flood did not start"
+	sleep 6 # past the request deadline: drops and reconnections under way
+	out4=$("$LOADGEN" -s "$SCRATCH/ours-run/mux" -f "$REQS" -c 4 -d "$DURATION" -w "$WARMUP" -t 10 -q || true)
+	echo "with stall: $out4"
+	stop_pid "$FLOOD_PID"
+	stop_pid "$OURS_PID"
+}
+
+rss_case() {
+	echo "## idle worker RSS (sasldb, kB)"
+	start_cyrus "$SCRATCH/cyrus-run" -a sasldb -n 2
+	CYRUS_PID=$DAEMON_PID
+	start_ours "$SCRATCH/ours-run" -a sasldb -n 2
+	OURS_PID=$DAEMON_PID
+	"$LOADGEN" -s "$SCRATCH/cyrus-run/mux" -f "$REQS" -c 2 -n 200 -q >/dev/null || true
+	"$LOADGEN" -s "$SCRATCH/ours-run/mux" -f "$REQS" -c 2 -n 200 -q >/dev/null || true
+	sleep 1
+	# Cyrus's master serves too; its children are the comparable processes.
+	printf 'cyrus %s\nours  %s\n' "$(rss_kb "$CYRUS_PID")" "$(rss_kb "$OURS_PID")"
+	stop_pid "$OURS_PID"
+	stop_pid "$CYRUS_PID"
+}
+
+for c in "${CASES[@]}"; do
+	case $c in
+	sasldb) pair sasldb ;;
+	cache) pair "cache hits" -c ;;
+	stalled) stalled_case ;;
+	rss) rss_case ;;
+	*) die "unknown case $c" ;;
+	esac
+done
