@@ -4,7 +4,8 @@
 # sasldb, getpwent and shadow mechanisms, with and without -r; the whole reply
 # text must be byte-identical, except for the deliberate differences listed in
 # the corpus (DIFF a: 257..1024-byte fields accepted by ours, longer ones refused
-# with a reason; DIFF b: a NUL byte inside a field refused with a reason), where
+# with a reason; DIFF b: a NUL byte inside a field refused with a reason; DIFF d: a
+# client address whose host part is over 255 bytes refused with a reason), where
 # OUR documented behaviour is asserted instead; DIFF c: an unknown user whose
 # lookup leaves errno = ENOENT is a "lookup failure" to Cyrus, "Invalid username"
 # to ours.
@@ -93,7 +94,9 @@ def prepare(corpus, host, scratch, etc_db):
             # Classify from the bytes, to catch corpus mistakes.
             long_ = any(len(x) > 256 for x in dec)
             nul = any(b"\0" in x for x in dec)
-            want = "b" if nul else ("a" if long_ else "-")
+            addr = decode_field(c[8]) if form == 5 else b""
+            long_host = len(addr.split(b";")[0]) > 255 and len(addr) <= 1024
+            want = "b" if nul else ("a" if long_ else ("d" if long_host else "-"))
             if want != diff and not (diff == "c" and want == "-"):
                 print("CORPUS-ERROR\t%s\tDIFF column says %s, the fields say %s" % (rid, diff, want))
             for m in ("sasldb", "unix"):

@@ -25,7 +25,7 @@ RUN="$SCRATCH/run"
 start_ours "$RUN" -a sasldb -O "$DB" -n 1
 DPID=$DAEMON_PID
 check "good request before" OK "$(good "$RUN/mux")"
-WPID=$(child_pids "$DPID" | head -n1)
+WPID=$(first_child "$DPID")
 prlimit --pid "$WPID" --nofile=40:40
 check "worker limited to 40 descriptors" 40 "$(prlimit --pid "$WPID" --nofile -o SOFT --noheadings | tr -d ' ')"
 before=$(failures "$SCRATCH/ours.log")
@@ -48,7 +48,7 @@ wait_until 30 grep -q '^held' "$SCRATCH/hold.out" || true
 stop_pid "$HOLD_PID"
 check "good request once the clients are gone" OK "$(good "$RUN/mux")"
 check "wrong password still refused" NO "$(saslclient req "$RUN/mux" fduser wrong imap example.com)"
-check "the same worker serves (it never died)" "$WPID" "$(child_pids "$DPID" | head -n1)"
+check "the same worker serves (it never died)" "$WPID" "$(first_child "$DPID")"
 stop_pid "$DPID"
 
 # ------------------------------------------------------------ the -n 0 master with no descriptor left

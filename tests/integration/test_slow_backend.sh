@@ -65,7 +65,7 @@ OURS_LOG="$SCRATCH/pool.log" start_ours "$RUN" -n 1 --max-workers "$MAXW" --work
 	-a httpform -O "$SCRATCH/httpform.conf"
 DPID=$DAEMON_PID
 metric() { "$OURS_SASLAUTHD" --stats -m "$RUN" | awk -v m="$1" 'index($0, m) == 1 { print $2 }'; }
-check "one worker to begin with" 1 "$(child_count "$DPID")"
+check "one worker to begin with" 1 "$(count_children "$DPID")"
 bg_req s0 "$RUN/mux" slow Slow-Pw-2
 sleep 0.5
 out=$(saslclient req "$RUN/mux" fast Fast-Pw-1 imap "" --time --timeout 20)
@@ -75,21 +75,24 @@ check "... promptly, by a worker the pool grew ($ms ms, limit $PROMPT_MS)" yes \
 	"$( ((ms <= PROMPT_MS)) && echo yes || echo no)"
 for k in 1 2 3 4 5; do bg_req "s$k" "$RUN/mux" slow Slow-Pw-2; done
 wait_until 10 sh -c "[ \$(pgrep -P $DPID | wc -l) -ge $MAXW ]" || true
+# Read the statistics while all six calls are still in flight (each takes SLOW_S).
+busy=$(metric 'saslauthd_workers{mech="httpform",state="busy"}')
+waiting=$(metric 'saslauthd_requests_waiting')
 most=0
 for _ in $(seq 1 20); do
-	n=$(child_count "$DPID")
+	n=$(count_children "$DPID")
 	((n > most)) && most=$n
 	sleep 0.1
 done
 check "six slow calls at once: the pool grew to --max-workers and no further" "$MAXW" "$most"
-check "--stats: every worker busy" "$MAXW" "$(metric 'saslauthd_workers{mech="httpform",state="busy"}')"
-check_match "--stats: requests waiting" '^[1-9]' "$(metric 'saslauthd_requests_waiting')"
+check "--stats: every worker busy" "$MAXW" "$busy"
+check_match "--stats: requests waiting" '^[1-9]' "$waiting"
 wait_until 40 done_all s0 s1 s2 s3 s4 s5 || true
 bad=0
 for k in 0 1 2 3 4 5; do [[ "$(reply_of "s$k")" == "$OK_R" ]] || bad=$((bad + 1)); done
 check "all six slow logins answered OK" 0 "$bad"
 wait_until $((IDLE_S + 10)) sh -c "[ \$(pgrep -P $DPID | wc -l) -eq 1 ]" || true
-check "idle for --worker-idle ${IDLE_S}s: the pool is back to -n 1" 1 "$(child_count "$DPID")"
+check "idle for --worker-idle ${IDLE_S}s: the pool is back to -n 1" 1 "$(count_children "$DPID")"
 check_match "--stats: pool growth counted" '^[3-9]' "$(metric 'saslauthd_pool_grown_total')"
 check "--stats: as many retired as grown" "$(metric 'saslauthd_pool_grown_total')" "$(metric 'saslauthd_pool_retired_total')"
 check "fast login after the pool shrank" "$OK_R" "$(saslclient req "$RUN/mux" fast Fast-Pw-1 imap "")"
@@ -97,7 +100,7 @@ check "fast login after the pool shrank" "$OK_R" "$(saslclient req "$RUN/mux" fa
 # SIGHUP with a grown pool: every slow call in flight is still answered.
 for k in 1 2 3 4; do bg_req "h$k" "$RUN/mux" slow Slow-Pw-2; done
 wait_until 10 sh -c "[ \$(pgrep -P $DPID | wc -l) -eq $MAXW ]" || true
-check "grown again before SIGHUP" "$MAXW" "$(child_count "$DPID")"
+check "grown again before SIGHUP" "$MAXW" "$(count_children "$DPID")"
 kill -HUP "$DPID"
 wait_until 40 done_all h1 h2 h3 h4 || true
 bad=0
@@ -105,12 +108,12 @@ for k in 1 2 3 4; do [[ "$(reply_of "h$k")" == "$OK_R" ]] || bad=$((bad + 1)); d
 check "SIGHUP with a grown pool: the four calls in flight answered OK" 0 "$bad"
 check "SIGHUP: the daemon still serves" "$OK_R" "$(saslclient req "$RUN/mux" fast Fast-Pw-1 imap "")"
 wait_until 10 sh -c "[ \$(pgrep -P $DPID | wc -l) -eq 1 ]" || true
-check "SIGHUP: back to the floor of 1 worker" 1 "$(child_count "$DPID")"
+check "SIGHUP: back to the floor of 1 worker" 1 "$(count_children "$DPID")"
 
 # SIGTERM with a grown pool: the master and every worker are gone in bounded time.
 for k in 1 2 3 4; do bg_req "t$k" "$RUN/mux" slow Slow-Pw-2; done
 wait_until 10 sh -c "[ \$(pgrep -P $DPID | wc -l) -eq $MAXW ]" || true
-mapfile -t workers < <(child_pids "$DPID")
+read -r -a workers <<<"$(child_pids "$DPID")"
 check "grown again before SIGTERM" "$MAXW" "${#workers[@]}"
 t0=$(now_ms)
 kill -TERM "$DPID"
