@@ -11,7 +11,8 @@ TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois pytho
 	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd
 	man-db mandoc groff-base # test_manpages.sh: man --warnings, mandoc -Tlint
 	postfix swaks libsasl2-modules
-	util-linux) # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh
+	util-linux # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh
+	clang libfuzzer-14-dev libclang-rt-14-dev) # tests/fuzz/run.sh: libFuzzer with ASan and UBSan
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
