@@ -195,7 +195,8 @@ pids_with_arg() {
 	local want=$1 d
 	for d in /proc/[0-9]*; do
 		[ "${d#/proc/}" = "$$" ] && continue
-		if { tr '\0' '\n' <"$d/cmdline"; } 2>/dev/null | grep -qxF -- "$want"; then
+		# No pipe into grep -q: with pipefail the writer's SIGPIPE would read as "no".
+		if [[ $'\n'"$(tr '\0' '\n' <"$d/cmdline" 2>/dev/null)"$'\n' == *$'\n'"$want"$'\n'* ]]; then
 			echo "${d#/proc/}"
 		fi
 	done

@@ -59,7 +59,7 @@ pair() {
 }
 
 # rss_kb <master pid>: the resident memory of its first worker.
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(child_pids "$1" | head -n1)/status"; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(first_child "$1")/status"; }
 
 stalled_case() {
 	local out4

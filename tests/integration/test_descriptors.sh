@@ -80,11 +80,10 @@ MASTER=$DAEMON_PID
 saslclient stall "$R/mux" '\x00\x05ali' --timeout 8 >"$SCRATCH/stall.out" &
 STALL=$!
 register_pid "$STALL"
-child_of() { pgrep -P "$1" | head -n1; }
-has_verifier() { local c; c=$(child_of "$MASTER"); [[ -n "$c" && -n "$(child_of "$c")" ]]; }
+has_verifier() { local c; c=$(first_child "$MASTER"); [[ -n "$c" && -n "$(first_child "$c")" ]]; }
 check_cmd "-n 0: the connection child and its verifier run" wait_until 5 has_verifier
-CHILD=$(child_of "$MASTER")
-VERIFIER=$(child_of "$CHILD")
+CHILD=$(first_child "$MASTER")
+VERIFIER=$(first_child "$CHILD")
 check "-n 0: the connection child runs as nobody" "$(id -u nobody)" "$(uid_of "$CHILD")"
 check "-n 0: the verifier runs as root" 0 "$(uid_of "$VERIFIER")"
 conn_holders=$(ss -xp 2>/dev/null | grep -F "$R/mux" | grep -v LISTEN || true)

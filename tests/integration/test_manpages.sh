@@ -16,7 +16,7 @@ shopt -u nullglob
 # Nothing from the caller's man configuration; a locale that always exists, so that man
 # has no reason to complain about the environment rather than the page.
 unset MANOPT MANWIDTH MANROFFOPT MANPAGER PAGER MAN_KEEP_FORMATTING
-if [[ -e /usr/lib/locale/C.utf8 ]] || locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+if [[ -e /usr/lib/locale/C.utf8 || "$(locale -a 2>/dev/null)" =~ (^|$'\n')[Cc]\.[Uu][Tt][Ff]-?8($'\n'|$) ]]; then
 	export LC_ALL=C.UTF-8
 else
 	export LC_ALL=C
