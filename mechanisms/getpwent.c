@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "common/passwd_hash.h"
+#include "common/stored_hash.h"
 
 static void getpwent_auth(const struct mech_request *req, struct mech_result *result)
 {
@@ -13,14 +13,14 @@ static void getpwent_auth(const struct mech_request *req, struct mech_result *re
 
 	if (!unix_account_lookup_passwd(req->login, &acct, result))
 		return;
-	switch (passwd_hash_check(req->password, acct.pw.pw_passwd)) {
-	case HASH_MATCH:
+	switch (sh_crypt_check(req->password, acct.pw.pw_passwd)) {
+	case SH_MATCH:
 		mech_result_set(result, VERDICT_OK, "OK", NULL);
 		break;
-	case HASH_MISMATCH:
+	case SH_MISMATCH:
 		mech_result_set(result, VERDICT_NO, "NO Incorrect password", "Incorrect password");
 		break;
-	case HASH_UNUSABLE:
+	default: /* SH_UNSUPPORTED: locked, disabled or no hash */
 		mech_result_set(result, VERDICT_NO, "NO Incorrect password",
 		                "Incorrect password (passwd entry holds no usable hash)");
 		break;

@@ -20,11 +20,11 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/stored_hash.h"
 #include "common/strutil.h"
 #include "mechanisms/ldap_config.h"
 #include "mechanisms/ldap_conn.h"
 #include "mechanisms/ldap_expand.h"
-#include "mechanisms/ldap_scheme.h"
 
 #define WHY_MAX 200
 #define USER_SEARCH_SIZELIMIT 2  /* enough to tell "one entry" from "ambiguous" */
@@ -187,21 +187,26 @@ static bool find_user(struct login *l, const char *attr, struct berval **value,
 	return ok;
 }
 
-static void check_stored(const struct berval *value, const char *password, struct outcome *o)
+static void check_stored(const struct berval *value, const struct login *l, struct outcome *o)
 {
+	char why[SH_WHY_MAX];
+
 	if (value == NULL) {
 		set_outcome(o, OUT_BADPW, "invalid credentials (no password attribute readable)");
 		return;
 	}
-	switch (ldap_scheme_verify(value->bv_val, value->bv_len, password)) {
-	case LDAP_SCHEME_MATCH:
+	switch (sh_verify(value->bv_val, value->bv_len, l->password, &l->s->hash_policy, why,
+	                  sizeof(why))) {
+	case SH_MATCH:
 		set_outcome(o, OUT_OK, "ok");
 		break;
-	case LDAP_SCHEME_MISMATCH:
+	case SH_MISMATCH:
 		set_outcome(o, OUT_BADPW, "invalid credentials");
 		break;
-	case LDAP_SCHEME_UNSUPPORTED:
-		set_outcome(o, OUT_BADPW, "invalid credentials (unsupported password scheme)");
+	case SH_UNSUPPORTED:
+	case SH_MALFORMED:
+	case SH_OVER_CAP:
+		set_outcome(o, OUT_BADPW, "invalid credentials (%s)", why);
 		break;
 	}
 }
@@ -281,7 +286,7 @@ static void method_custom(struct login *l, struct outcome *o)
 
 	if (!ensure_svc(l, o) || !find_user(l, l->s->password_attr, &value, o))
 		return;
-	check_stored(value, l->password, o);
+	check_stored(value, l, o);
 	if (value != NULL) {
 		secret_wipe(value->bv_val, value->bv_len);
 		ber_bvfree(value);

@@ -141,6 +141,7 @@ void sa_ldap_settings_defaults(struct sa_ldap_settings *s)
 	s->deref = LDAPC_DEREF_NEVER;
 	s->restart = true;
 	s->tls_check_peer = LDAPC_UNSET;
+	sh_policy_defaults(&s->hash_policy);
 }
 
 /* Cyrus's lak_config_int: a leading digit or "-digit", else 0; atoi semantics, clamped. */
@@ -254,9 +255,13 @@ bool sa_ldap_settings_load(struct sa_ldap_settings *s, const char *path, ldapc_w
 	for (size_t i = 0; i < cfg.count; i++) {
 		const struct config_entry *e = &cfg.entries[i];
 		const struct key_def *k = find_key(e->key);
-		if (k == NULL)
+		char problem[LDAPC_WARN_MAX / 4];
+		int cap = sh_policy_apply(&s->hash_policy, e->key, e->value, problem, sizeof(problem));
+		if (cap < 0)
+			warn(&ctx, e->line, "%s (line ignored)", problem);
+		else if (cap == 0 && k == NULL)
 			warn(&ctx, e->line, "unknown key %s (ignored)", e->key);
-		else
+		else if (cap == 0)
 			apply(&ctx, k, e);
 	}
 	for (size_t i = 0; i < cfg.count; i++)

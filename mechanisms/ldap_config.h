@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/limits.h"
+#include "common/stored_hash.h"
 
 /* Buffer sizes (bytes including the terminator). Cyrus's limits, except where its
  * truncation was a weakness: the service password (128 in Cyrus) and the group filter and
@@ -68,6 +69,7 @@ struct sa_ldap_settings {
 	char tls_cert[LDAPC_PATH_MAX];
 	char tls_key[LDAPC_PATH_MAX];
 	int debug;
+	struct sh_policy hash_policy; /* custom: the password_max_* caps; no prefix = cleartext */
 };
 
 /* Receives each non-fatal finding (unknown key, bad enum value, truncated value) as

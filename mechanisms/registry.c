@@ -12,8 +12,9 @@ extern const struct mechanism mech_pam;
 extern const struct mechanism mech_rimap;
 extern const struct mechanism mech_ldap;
 extern const struct mechanism mech_httpform;
+extern const struct mechanism mech_sql;
 
-/* Cyrus's -v order: sasldb getpwent kerberos5 pam rimap shadow ldap httpform. */
+/* Cyrus's -v order: sasldb getpwent kerberos5 pam rimap shadow ldap httpform; then ours. */
 const struct mechanism *const mechanism_table[] = {
 #ifdef WITH_SASLDB
 	&mech_sasldb,
@@ -38,6 +39,9 @@ const struct mechanism *const mechanism_table[] = {
 #endif
 #ifdef WITH_HTTPFORM
 	&mech_httpform,
+#endif
+#ifdef WITH_SQL
+	&mech_sql,
 #endif
 	NULL,
 };

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/passwd_hash.h"
+#include "common/stored_hash.h"
 
 /* NIS+ placeholder meaning "the real hash is elsewhere". */
 #define SHADOW_NIS_PLACEHOLDER "*NP*"
@@ -24,13 +24,13 @@ static void shadow_verdict(const struct mech_request *req, const struct spwd *sp
 		                "(saslauthd)", NULL);
 		return;
 	}
-	switch (passwd_hash_check(req->password, sp->sp_pwdp)) {
-	case HASH_MATCH:
+	switch (sh_crypt_check(req->password, sp->sp_pwdp)) {
+	case SH_MATCH:
 		break;
-	case HASH_MISMATCH:
+	case SH_MISMATCH:
 		mech_result_set(result, VERDICT_NO, "NO Incorrect password", NULL);
 		return;
-	case HASH_UNUSABLE:
+	default: /* SH_UNSUPPORTED: locked, disabled or no hash */
 		mech_result_set(result, VERDICT_NO, "NO Incorrect password",
 		                "Incorrect password (account locked or without a usable hash)");
 		return;

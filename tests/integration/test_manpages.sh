@@ -123,7 +123,7 @@ fi
 
 # keys_of <source file> <extended regex matching the quoted key>: the keys a reader knows.
 keys_of() {
-	grep -oE -- "$2" "$1" | grep -oE '[a-z0-9_]+' | grep -E '^(ldap|krb5|httpform)_' | sort -u || true
+	grep -oE -- "$2" "$1" | grep -oE '[a-z0-9_]+' | grep -E '^(ldap|krb5|httpform|sql|password)_' | sort -u || true
 }
 
 conf=$MAN_DIR/saslauthd.conf.5
@@ -134,7 +134,9 @@ else
 	for spec in \
 		'ldap_config.c|"ldap_[a-z0-9_]+"' \
 		'krb5.c|config_get(_bool)?\(cfg, "krb5_[a-z0-9_]+"' \
-		'httpform.c|"httpform_[a-z0-9_]+"'; do
+		'httpform.c|"httpform_[a-z0-9_]+"' \
+		'sql_config.c|"sql_[a-z0-9_]+"' \
+		'../common/stored_hash.c|"password_max_[a-z0-9_]+"'; do
 		src=$SOURCE_DIR/mechanisms/${spec%%|*}
 		[[ -f "$src" ]] || continue
 		mapfile -t keys < <(keys_of "$src" "${spec#*|}")

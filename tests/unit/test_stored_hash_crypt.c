@@ -1,4 +1,4 @@
-/* crypt(3) verification in every scheme libxcrypt offers, and unusable entries. */
+/* sh_crypt_check: crypt(3) verification in every scheme libxcrypt offers, and unusable entries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <crypt.h>
 #include <string.h>
 
-#include "common/passwd_hash.h"
+#include "common/stored_hash.h"
 #include "common/secret.h"
 
 static const char *const prefixes[] = { "$y$", "$6$", "$5$", "$1$", "$2b$", "", "$7$", "$gy$" };
@@ -26,22 +26,22 @@ static void every_scheme_matches_and_mismatches(void **state)
 		/* DES looks at 8 characters only, so the wrong password differs early. */
 		char stored[CRYPT_OUTPUT_SIZE];
 		strcpy(stored, hash);
-		assert_int_equal(passwd_hash_check("correct horse", stored), HASH_MATCH);
-		assert_int_equal(passwd_hash_check("Correct horse", stored), HASH_MISMATCH);
-		assert_int_equal(passwd_hash_check("", stored), HASH_MISMATCH);
+		assert_int_equal(sh_crypt_check("correct horse", stored), SH_MATCH);
+		assert_int_equal(sh_crypt_check("Correct horse", stored), SH_MISMATCH);
+		assert_int_equal(sh_crypt_check("", stored), SH_MISMATCH);
 	}
 }
 
 static void unusable_entries_never_match(void **state)
 {
 	(void)state;
-	assert_int_equal(passwd_hash_check("x", "x"), HASH_UNUSABLE);
-	assert_int_equal(passwd_hash_check("", ""), HASH_UNUSABLE);
-	assert_int_equal(passwd_hash_check("pw", "*"), HASH_UNUSABLE);
-	assert_int_equal(passwd_hash_check("pw", "!"), HASH_UNUSABLE);
-	assert_int_equal(passwd_hash_check("pw", "!$6$abc$def"), HASH_UNUSABLE);
-	assert_int_not_equal(passwd_hash_check("pw", "$6$"), HASH_MATCH); /* valid setting, empty salt */
-	assert_int_equal(passwd_hash_check("pw", "$99$garbage"), HASH_UNUSABLE);
+	assert_int_equal(sh_crypt_check("x", "x"), SH_UNSUPPORTED);
+	assert_int_equal(sh_crypt_check("", ""), SH_UNSUPPORTED);
+	assert_int_equal(sh_crypt_check("pw", "*"), SH_UNSUPPORTED);
+	assert_int_equal(sh_crypt_check("pw", "!"), SH_UNSUPPORTED);
+	assert_int_equal(sh_crypt_check("pw", "!$6$abc$def"), SH_UNSUPPORTED);
+	assert_int_not_equal(sh_crypt_check("pw", "$6$"), SH_MATCH); /* valid setting, empty salt */
+	assert_int_equal(sh_crypt_check("pw", "$99$garbage"), SH_UNSUPPORTED);
 }
 
 static void constant_time_compare(void **state)
