@@ -389,13 +389,19 @@ static void pool_tick(struct master *m, int64_t now)
 		s->decisions_seen = decisions;
 	}
 	long waiting = listen_queue_length(m);
-	int slot = empty_growth_slot(m);
-	if (live > 0 && stuck == live && waiting > 0 && slot >= 0 && !m->stopping) {
+	/* As many as there are connections waiting, a few at a time: a burst against a slow
+	 * back-end should not take a second per handful of workers. */
+	bool all_stuck = live > 0 && stuck == live;
+	for (long n = 0; all_stuck && n < waiting && n < SERVER_POOL_GROW_PER_TICK && !m->stopping;
+	     n++) {
+		int slot = empty_growth_slot(m);
+		if (slot < 0)
+			break;
 		spawn_worker(m, slot);
-		if (m->slots[slot].pid > 0) {
-			stats_count(STAT_POOL_GROWN);
-			live++;
-		}
+		if (m->slots[slot].pid <= 0)
+			break;
+		stats_count(STAT_POOL_GROWN);
+		live++;
 	}
 	retire_idle(m, now);
 	stats_set_gauge(STAT_G_WORKERS, live);

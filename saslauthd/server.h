@@ -18,6 +18,8 @@
 
 /* How often the master looks at its workers to grow or shrink the pool. */
 #define SERVER_POOL_TICK_MS 100
+/* At most this many workers are started per look, however many connections wait. */
+#define SERVER_POOL_GROW_PER_TICK 4
 
 struct server {
 	const struct options *opts;
