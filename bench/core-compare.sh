@@ -8,19 +8,26 @@
 #            4 clients without and with STALLED stalled connections
 #            (tests/fixtures/stall_flood.py: idle, partial header, one byte a second)
 #   rss      an idle worker's resident memory, ours and Cyrus's (sasldb)
+#   slow     rimap to Dovecot behind bench/delay_proxy.py (each server response held
+#            SLOW_MS, default 20 ms), 64 clients, -n WORKERS for both; ours grows up to
+#            --max-workers (SLOW_OURS_FLAGS adds flags to ours only, e.g.
+#            "--max-workers 64"). The issue measured slapd behind such a proxy; Cyrus's
+#            rimap is the same shape of back-end (round trips x latency)
 #
 # usage: bench/core-compare.sh [-c "16"] [-d 5] [-w 1] [-r 3] [-n 5] [CASE...]
-# env: BUILD_DIR (default build), LOADGEN, CYRUS, STALLED (default 5000)
+# env: BUILD_DIR (default build), LOADGEN, CYRUS, STALLED (default 5000), SLOW_MS (20)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export SOURCE_DIR="$ROOT"
 export BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 . "$ROOT/tests/fixtures/lib.sh"
+. "$ROOT/tests/fixtures/dovecot.sh"
 . "$ROOT/bench/lib.sh"
 CONCURRENCY=16
 bench_parse_args "$@"
 CASES=("${BENCH_REST[@]+"${BENCH_REST[@]}"}")
-((${#CASES[@]})) || CASES=(sasldb cache stalled rss)
+((${#CASES[@]})) || CASES=(sasldb cache stalled rss slow)
+SLOW_MS=${SLOW_MS:-20}
 STALLED=${STALLED:-5000}
 FLOOR="$BUILD_DIR/bin/saslauthd-floor"
 [[ -x "$FLOOR" ]] || die "no floor server at $FLOOR"
@@ -35,6 +42,25 @@ for i in $(seq -w 1 "$NUSERS"); do
 	printf 'OK\tbenchu%s\tPw-%s-secret\tsmtp\tbench.example\n' "$i" "$i" >>"$REQS"
 done
 
+# quiet_start <impl> <rundir> <args...>: Cyrus detached, ours with -f: both without -d,
+# whose debug logging (a line per request) would be most of what is measured. Sets
+# DAEMON_PID (Cyrus: from its pid file).
+quiet_start() {
+	local impl=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	rm -f "$dir/mux"
+	if [[ $impl == ours ]]; then
+		start_bg ours "$SCRATCH/ours.log" "$OURS_SASLAUTHD" -f -m "$dir" "$@" </dev/null
+	else
+		"$CYRUS" -m "$dir" "$@" </dev/null >>"$SCRATCH/cyrus.log" 2>&1
+		wait_until 10 test -s "$dir/saslauthd.pid" || die "Cyrus wrote no pid file"
+		DAEMON_PID=$(head -n1 "$dir/saslauthd.pid" | tr -dc 0-9)
+		register_pid "$DAEMON_PID"
+	fi
+	wait_for_socket "$dir/mux" 10 "$DAEMON_PID" || die "$impl did not come up"
+}
+
 start_floor() {
 	mkdir -p "$SCRATCH/floor-run"
 	start_bg floor "$SCRATCH/floor.log" "$FLOOR" "$SCRATCH/floor-run/mux" "$WORKERS" </dev/null
@@ -47,9 +73,9 @@ pair() {
 	local label=$1
 	shift
 	echo "## $label (-n $WORKERS $*)"
-	start_cyrus "$SCRATCH/cyrus-run" -a sasldb -n "$WORKERS" "$@"
+	quiet_start cyrus "$SCRATCH/cyrus-run" -a sasldb -n "$WORKERS" "$@"
 	CYRUS_PID=$DAEMON_PID
-	start_ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS" "$@"
+	quiet_start ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS" "$@"
 	OURS_PID=$DAEMON_PID
 	start_floor
 	BENCH_IMPLS="cyrus ours floor" bench_table "$REQS"
@@ -64,7 +90,7 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(first_child "$1")/status"; }
 stalled_case() {
 	local out4
 	echo "## stalled: 4 clients, without and with $STALLED stalled connections (ours, -n $WORKERS)"
-	start_ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS"
+	quiet_start ours "$SCRATCH/ours-run" -a sasldb -n "$WORKERS"
 	OURS_PID=$DAEMON_PID
 	out4=$("$LOADGEN" -s "$SCRATCH/ours-run/mux" -f "$REQS" -c 4 -d "$DURATION" -w "$WARMUP" -t 10 -q || true)
 	echo "no stall:   $out4"
@@ -81,9 +107,9 @@ stalled_case() {
 
 rss_case() {
 	echo "## idle worker RSS (sasldb, kB)"
-	start_cyrus "$SCRATCH/cyrus-run" -a sasldb -n 2
+	quiet_start cyrus "$SCRATCH/cyrus-run" -a sasldb -n 2
 	CYRUS_PID=$DAEMON_PID
-	start_ours "$SCRATCH/ours-run" -a sasldb -n 2
+	quiet_start ours "$SCRATCH/ours-run" -a sasldb -n 2
 	OURS_PID=$DAEMON_PID
 	"$LOADGEN" -s "$SCRATCH/cyrus-run/mux" -f "$REQS" -c 2 -n 200 -q >/dev/null || true
 	"$LOADGEN" -s "$SCRATCH/ours-run/mux" -f "$REQS" -c 2 -n 200 -q >/dev/null || true
@@ -94,12 +120,39 @@ rss_case() {
 	stop_pid "$CYRUS_PID"
 }
 
+slow_case() {
+	local imap proxy users="$SCRATCH/imap-users" reqs="$SCRATCH/slow-requests"
+	echo "## slow back-end: rimap to Dovecot behind a proxy holding each response ${SLOW_MS} ms, 64 clients, -n $WORKERS"
+	require_dovecot
+	for i in $(seq -w 1 "$NUSERS"); do
+		dovecot_user "$users" "benchu$i" "Pw-$i-secret"
+		printf 'OK\tbenchu%s\tPw-%s-secret\timap\t\n' "$i" "$i" >>"$reqs"
+	done
+	imap=$(free_tcp_port)
+	start_dovecot "$SCRATCH/dovecot" "$users" plain "$imap"
+	proxy=$(free_tcp_port)
+	start_bg proxy "$SCRATCH/proxy.log" "$PYTHON" "$ROOT/bench/delay_proxy.py" "$proxy" 127.0.0.1 "$imap" "$SLOW_MS" </dev/null
+	PROXY_PID=$DAEMON_PID
+	wait_for_tcp_port "$proxy" 10 127.0.0.1 "$PROXY_PID" >/dev/null
+	quiet_start cyrus "$SCRATCH/cyrus-run" -a rimap -O "127.0.0.1/$proxy" -n "$WORKERS"
+	CYRUS_PID=$DAEMON_PID
+	# shellcheck disable=SC2086 # word-split on purpose
+	quiet_start ours "$SCRATCH/ours-run" -a rimap -O "127.0.0.1/$proxy" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
+	OURS_PID=$DAEMON_PID
+	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
+	echo "ours' workers at the end: $(child_count "$OURS_PID")"
+	stop_pid "$OURS_PID"
+	stop_pid "$CYRUS_PID"
+	stop_pid "$PROXY_PID"
+}
+
 for c in "${CASES[@]}"; do
 	case $c in
 	sasldb) pair sasldb ;;
 	cache) pair "cache hits" -c ;;
 	stalled) stalled_case ;;
 	rss) rss_case ;;
+	slow) slow_case ;;
 	*) die "unknown case $c" ;;
 	esac
 done

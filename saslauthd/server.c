@@ -41,6 +41,7 @@ struct worker_slot {
 	int64_t respawn_at; /* when an empty floor slot may be refilled */
 	bool retiring;      /* sent SIGTERM for idleness */
 	uint64_t decisions_seen; /* its decision count at the previous tick */
+	uint64_t busy_us_seen;   /* its busy time at the previous tick */
 };
 
 struct master {
@@ -102,6 +103,7 @@ static void spawn_worker(struct master *m, int index)
 	slot->pid = pid;
 	slot->retiring = false;
 	slot->decisions_seen = 0;
+	slot->busy_us_seen = 0;
 	slot->started_ms = sa_clock_ms();
 	stats_count(STAT_WORKER_START);
 	log_debug("forked child: %d", (int)pid);
@@ -373,9 +375,22 @@ static void retire_idle(struct master *m, int64_t now)
 	}
 }
 
-/* Grow when every worker has been inside the same decision since the previous tick
- * (a slow back-end, not a stream of fast requests) and connections wait; shrink after
- * --worker-idle; publish the gauges either way. */
+/* A busy worker is slow when it has been inside the same decision since the previous
+ * tick, or its decisions since then took SERVER_SLOW_DECISION_US on average. */
+static bool slow_worker(struct worker_slot *s, struct worker_state *st)
+{
+	uint64_t decisions = __atomic_load_n(&st->decisions, __ATOMIC_RELAXED);
+	uint64_t busy_us = __atomic_load_n(&st->busy_us, __ATOMIC_RELAXED);
+	uint64_t d = decisions - s->decisions_seen, b = busy_us - s->busy_us_seen;
+
+	s->decisions_seen = decisions;
+	s->busy_us_seen = busy_us;
+	return d == 0 || b / d >= SERVER_SLOW_DECISION_US;
+}
+
+/* Grow when every worker is deciding slowly (a back-end that waits, not a stream of
+ * fast requests) and connections wait; shrink after --worker-idle; publish the gauges
+ * either way. */
 static void pool_tick(struct master *m, int64_t now)
 {
 	int live = 0, busy = 0, stuck = 0;
@@ -386,22 +401,27 @@ static void pool_tick(struct master *m, int64_t now)
 		if (s->pid == 0 || s->retiring)
 			continue;
 		live++;
-		uint64_t decisions = __atomic_load_n(&m->states[i].decisions, __ATOMIC_RELAXED);
+		bool slow = slow_worker(s, &m->states[i]);
 		if (__atomic_load_n(&m->states[i].busy, __ATOMIC_ACQUIRE)) {
 			busy++;
-			if (decisions == s->decisions_seen)
+			if (slow)
 				stuck++;
 		}
-		s->decisions_seen = decisions;
 	}
 	long waiting = listen_queue_length(m);
-	int slot = empty_growth_slot(m);
-	if (live > 0 && stuck == live && waiting > 0 && slot >= 0 && !m->stopping) {
+	/* As many as there are connections waiting, a few at a time: a burst against a slow
+	 * back-end should not take a second per handful of workers. */
+	bool all_stuck = live > 0 && stuck == live;
+	for (long n = 0; all_stuck && n < waiting && n < SERVER_POOL_GROW_PER_TICK && !m->stopping;
+	     n++) {
+		int slot = empty_growth_slot(m);
+		if (slot < 0)
+			break;
 		spawn_worker(m, slot);
-		if (m->slots[slot].pid > 0) {
-			stats_count(STAT_POOL_GROWN);
-			live++;
-		}
+		if (m->slots[slot].pid <= 0)
+			break;
+		stats_count(STAT_POOL_GROWN);
+		live++;
 	}
 	retire_idle(m, now);
 	stats_set_gauge(STAT_G_WORKERS, live);

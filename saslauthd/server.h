@@ -21,6 +21,12 @@
 
 /* How often the master looks at its workers to grow or shrink the pool. */
 #define SERVER_POOL_TICK_MS 100
+/* At most this many workers are started per look, however many connections wait. */
+#define SERVER_POOL_GROW_PER_TICK 4
+/* Decisions this long on average mean a back-end that waits (network, a slow hash):
+ * more workers help. Local lookups (sasldb, the cache) take tens of microseconds, and
+ * more workers than cores would not make them faster. */
+#define SERVER_SLOW_DECISION_US 2000
 
 struct server {
 	const struct options *opts;

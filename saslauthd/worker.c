@@ -101,6 +101,7 @@ struct worker {
 	int64_t fifth_until;
 	int64_t next_drop_report;
 	unsigned long unreported_drops;
+	int64_t decision_start_us;
 };
 
 static void stop_listening(struct worker *w)
@@ -163,10 +164,15 @@ static void set_busy(struct worker *w, bool busy)
 
 	if (st == NULL)
 		return;
-	if (!busy)
-		__atomic_store_n(&st->idle_since, sa_clock_ms(), __ATOMIC_RELAXED);
-	else
+	int64_t now_us = sa_clock_us();
+	if (!busy) {
+		__atomic_store_n(&st->idle_since, now_us / SA_US_PER_MS, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&st->busy_us, (uint64_t)(now_us - w->decision_start_us),
+		                   __ATOMIC_RELAXED);
+	} else {
+		w->decision_start_us = now_us;
 		__atomic_add_fetch(&st->decisions, 1, __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&st->busy, busy ? 1u : 0u, __ATOMIC_RELEASE);
 }
 

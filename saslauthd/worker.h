@@ -22,6 +22,7 @@ struct worker_state {
 	uint32_t busy;       /* inside a decision */
 	uint32_t held;       /* connections held */
 	uint64_t decisions;  /* started so far: tells a long decision from a stream of short ones */
+	uint64_t busy_us;    /* time spent in finished decisions */
 	int64_t idle_since;  /* sa_clock_ms() when the last decision ended (or the start) */
 };
 
