@@ -140,7 +140,7 @@ slow_case() {
 	quiet_start ours "$SCRATCH/ours-run" -a rimap -O "127.0.0.1/$proxy" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
 	OURS_PID=$DAEMON_PID
 	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
-	echo "ours' workers at the end: $(child_count "$OURS_PID")"
+	echo "ours' workers at the end: $(count_children "$OURS_PID")"
 	stop_pid "$OURS_PID"
 	stop_pid "$CYRUS_PID"
 	stop_pid "$PROXY_PID"
