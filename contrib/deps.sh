@@ -12,7 +12,7 @@ TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois pytho
 	krb5-kdc krb5-admin-server krb5-user slapd ldap-utils dovecot-imapd openssl db-util systemd
 	man-db mandoc groff-base # test_manpages.sh: man --warnings, mandoc -Tlint
 	postfix swaks libsasl2-modules
-	util-linux # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh
+	util-linux iproute2 # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh; ss: test_descriptors.sh
 	clang libfuzzer-14-dev libclang-rt-14-dev # tests/fuzz/run.sh: libFuzzer with ASan and UBSan
 	postgresql-15 mariadb-server sqlite3 # test_sql.sh: scratch servers and the sqlite3 shell
 	dovecot-sqlite) # test_sql_dovecot.sh: Dovecot's SQL passdb on the same table
