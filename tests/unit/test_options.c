@@ -126,6 +126,9 @@ static void version_block_format(void **state)
 #ifdef WITH_HTTPFORM
 	                          " httpform"
 #endif
+#ifdef WITH_SQL
+	                          " sql"
+#endif
 	                          "\n\n");
 	free(text);
 }
