@@ -37,14 +37,20 @@ static bool is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-/* Control bytes of a formatted line as \xNN, within LOG_LINE_MAX. */
-static void neutralise_controls(const char *in, char *out, size_t outsz)
+static bool needs_escape(unsigned char c)
+{
+	return is_control(c) || c == '[' || c == ']' || c == '\\';
+}
+
+/* Copy in to out (outsz > 0), writing the bytes must_escape picks as \xNN; a byte that no
+ * longer fits is left out with everything after it. */
+static void escape_into(const char *in, char *out, size_t outsz, bool (*must_escape)(unsigned char))
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
 	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-		size_t need = is_control(*p) ? 4 : 1;
+		size_t need = must_escape(*p) ? 4 : 1;
 		if (o + need >= outsz)
 			break;
 		if (need == 1) {
@@ -65,7 +71,8 @@ static void emit(int priority, bool core_format, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX];
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	neutralise_controls(raw, line, sizeof(line));
+	/* Control bytes of the formatted line as \xNN, within LOG_LINE_MAX. */
+	escape_into(raw, line, sizeof(line), is_control);
 	if (core_format)
 		syslog(priority, CYRUS_EMPTY_COLUMN ": %s", line);
 	else
@@ -111,31 +118,9 @@ void log_mech(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool needs_escape(unsigned char c)
-{
-	return is_control(c) || c == '[' || c == ']' || c == '\\';
-}
-
 const char *log_escape(const char *in, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (outsz == 0)
-		return out;
-	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-		size_t need = needs_escape(*p) ? 4 : 1;
-		if (o + need >= outsz)
-			break;
-		if (need == 1) {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 0xf];
-		}
-	}
-	out[o] = '\0';
+	if (outsz > 0)
+		escape_into(in, out, outsz, needs_escape);
 	return out;
 }

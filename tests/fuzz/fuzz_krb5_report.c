@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mechanisms/krb5_report.h"
+#include "tests/fuzz/fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,14 +32,6 @@ static void check_decode(const uint8_t *data, size_t size)
 	free(msg);
 }
 
-static size_t take(const uint8_t *data, size_t size, size_t *pos, char *out, size_t outsz)
-{
-	size_t n = 0;
-	while (*pos < size && data[*pos] != 0) {
-		if (n + 1 < outsz)
-			out[n++] = (char)data[*pos];
-		(*pos)++;
-	}
 	if (*pos < size)
 		(*pos)++;
 	out[n] = '\0';
@@ -56,9 +49,9 @@ static void check_round_trip(const uint8_t *data, size_t size)
 	memset(&rep, 0, sizeof(rep));
 	rep.result.verdict = (enum verdict)(data[0] % 3);
 	rep.log_priority = data[1] % (LOG_DEBUG + 1);
-	take(data, size, &pos, rep.result.reply, sizeof(rep.result.reply));
-	take(data, size, &pos, rep.result.reason, sizeof(rep.result.reason));
-	take(data, size, &pos, rep.log_line, sizeof(rep.log_line));
+	fuzz_take_part(data, size, &pos, rep.result.reply, sizeof(rep.result.reply));
+	fuzz_take_part(data, size, &pos, rep.result.reason, sizeof(rep.result.reason));
+	fuzz_take_part(data, size, &pos, rep.log_line, sizeof(rep.log_line));
 	sa_krb5_report_encode(&rep, msg);
 	if (!sa_krb5_report_decode(msg, sizeof(msg), &back) || memcmp(&rep, &back, sizeof(rep)) != 0)
 		abort();

@@ -15,20 +15,13 @@
 #include <string.h>
 
 #include "mechanisms/ldap_expand.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define FUZZ_PART_MAX 1024
 #define FUZZ_OUT_MAX 16384
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static size_t take_part(const uint8_t *data, size_t size, size_t *pos, char *out)
-{
-	size_t n = 0;
-	while (*pos < size && data[*pos] != 0) {
-		if (n < FUZZ_PART_MAX)
-			out[n++] = (char)data[*pos];
-		(*pos)++;
-	}
 	if (*pos < size)
 		(*pos)++;
 	out[n] = '\0';
@@ -172,11 +165,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		service[FUZZ_PART_MAX + 1], dn[FUZZ_PART_MAX + 1];
 	size_t pos = 0;
 
-	take_part(data, size, &pos, tmpl);
-	take_part(data, size, &pos, user);
-	take_part(data, size, &pos, realm);
-	take_part(data, size, &pos, service);
-	take_part(data, size, &pos, dn);
+	fuzz_take_part(data, size, &pos, tmpl, sizeof(tmpl));
+	fuzz_take_part(data, size, &pos, user, sizeof(user));
+	fuzz_take_part(data, size, &pos, realm, sizeof(realm));
+	fuzz_take_part(data, size, &pos, service, sizeof(service));
+	fuzz_take_part(data, size, &pos, dn, sizeof(dn));
 	struct sa_ldap_tokens t = { .user = user, .realm = realm, .service = service, .dn = dn };
 	check_filter(tmpl, &t);
 	t.dn = NULL; /* %D in a DN is the server's own DN, copied as is */
