@@ -32,12 +32,6 @@ static void check_decode(const uint8_t *data, size_t size)
 	free(msg);
 }
 
-	if (*pos < size)
-		(*pos)++;
-	out[n] = '\0';
-	return n;
-}
-
 static void check_round_trip(const uint8_t *data, size_t size)
 {
 	static struct sa_krb5_report rep, back;
