@@ -22,12 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-	if (*pos < size)
-		(*pos)++;
-	out[n] = '\0';
-	return n;
-}
-
 /* Specials of the template's literal text (what expansion copies as is). */
 static void literal_specials(const char *tmpl, long counts[3], bool *balanced)
 {
