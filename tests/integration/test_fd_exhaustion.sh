@@ -20,6 +20,23 @@ MEASURE_S=3
 good() { saslclient req "$1" fduser "$GOOD" imap example.com --timeout "${2:-10}"; }
 failures() { grep -c 'socket accept failure' "$1" || true; }
 
+# check_backs_off <label> <pid> <log> <failures before> <t0 ms>: over MEASURE_S seconds
+# the process out of descriptors uses at most MAX_TICKS, and reported accept failures at
+# least once and at most once a second since t0.
+check_backs_off() {
+	local label="$1" pid="$2" logf="$3" before="$4" t0="$5" ticks0 ticks n secs
+	sleep 0.5
+	ticks0=$(cpu_ticks "$pid")
+	sleep "$MEASURE_S"
+	ticks=$(($(cpu_ticks "$pid") - ticks0))
+	check "$label out of descriptors does not spin ($ticks ticks in ${MEASURE_S}s, limit $MAX_TICKS)" yes \
+		"$( ((ticks <= MAX_TICKS)) && echo yes || echo no)"
+	n=$(($(failures "$logf") - before))
+	secs=$(((($(now_ms) - t0) + 999) / 1000))
+	check "$label: accept failures reported at most once a second ($n reports in ${secs}s)" yes \
+		"$( ((n >= 1 && n <= secs + 1)) && echo yes || echo no)"
+}
+
 # ------------------------------------------------------------ a worker (-n 1), 60 clients, 40 descriptors
 RUN="$SCRATCH/run"
 start_ours "$RUN" -a sasldb -O "$DB" -n 1
@@ -33,17 +50,7 @@ start_bg "hold 60" "$SCRATCH/hold.out" "$PYTHON" "$SASLCLIENT_PY" hold "$RUN/mux
 HOLD_PID=$DAEMON_PID
 wait_until 20 grep -q '^ready' "$SCRATCH/hold.out" || true
 check "60 clients connected" ready "$(head -n1 "$SCRATCH/hold.out")"
-t0=$(now_ms)
-sleep 0.5
-ticks0=$(cpu_ticks "$WPID")
-sleep "$MEASURE_S"
-ticks=$(($(cpu_ticks "$WPID") - ticks0))
-check "worker out of descriptors does not spin ($ticks ticks in ${MEASURE_S}s, limit $MAX_TICKS)" yes \
-	"$( ((ticks <= MAX_TICKS)) && echo yes || echo no)"
-n=$(($(failures "$SCRATCH/ours.log") - before))
-secs=$(((($(now_ms) - t0) + 999) / 1000))
-check "accept failures reported at most once a second ($n reports in ${secs}s)" yes \
-	"$( ((n >= 1 && n <= secs + 1)) && echo yes || echo no)"
+check_backs_off worker "$WPID" "$SCRATCH/ours.log" "$before" "$(now_ms)"
 wait_until 30 grep -q '^held' "$SCRATCH/hold.out" || true
 stop_pid "$HOLD_PID"
 check "good request once the clients are gone" OK "$(good "$RUN/mux")"
@@ -64,17 +71,7 @@ before=$(failures "$SCRATCH/ours0.log")
 start_bg "waiting client" "$SCRATCH/wait.out" "$PYTHON" "$SASLCLIENT_PY" req "$SCRATCH/run0/mux" \
 	fduser "$GOOD" imap example.com --timeout 30 </dev/null
 CPID=$DAEMON_PID
-t0=$(now_ms)
-sleep 0.5
-ticks0=$(cpu_ticks "$DPID")
-sleep "$MEASURE_S"
-ticks=$(($(cpu_ticks "$DPID") - ticks0))
-check "-n 0 master out of descriptors does not spin ($ticks ticks in ${MEASURE_S}s)" yes \
-	"$( ((ticks <= MAX_TICKS)) && echo yes || echo no)"
-n=$(($(failures "$SCRATCH/ours0.log") - before))
-secs=$(((($(now_ms) - t0) + 999) / 1000))
-check "-n 0: accept failures reported at most once a second ($n reports in ${secs}s)" yes \
-	"$( ((n >= 1 && n <= secs + 1)) && echo yes || echo no)"
+check_backs_off "-n 0 master" "$DPID" "$SCRATCH/ours0.log" "$before" "$(now_ms)"
 check "-n 0: the waiting client has no answer yet" "" "$(cat "$SCRATCH/wait.out")"
 prlimit --pid "$DPID" --nofile=1024:
 wait_until 10 grep -q . "$SCRATCH/wait.out" || true
