@@ -124,3 +124,14 @@ const char *log_escape(const char *in, char *out, size_t outsz)
 		escape_into(in, out, outsz, needs_escape);
 	return out;
 }
+
+bool log_burst_due(struct log_burst *b, int64_t now_ms, int64_t interval_ms, unsigned long *count)
+{
+	b->count++;
+	if (now_ms < b->next_at)
+		return false;
+	*count = b->count;
+	b->count = 0;
+	b->next_at = now_ms + interval_ms;
+	return true;
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* Longest message, as in Cyrus (1024-byte buffer). */
@@ -40,5 +41,16 @@ const char *log_escape(const char *in, char *out, size_t outsz);
 /* Every line written by log_core/log_debug/log_mech has its control bytes turned into
  * \xNN as the last step, whatever the caller passed: no text can start a line of its
  * own. Brackets are the caller's business (LOG_ESC for client values). */
+
+/* One report per burst: events are counted, and a report is due at most once per
+ * interval, so a flood writes one line that says how many it stands for. */
+struct log_burst {
+	int64_t next_at;     /* sa_clock_ms() value before which no report is due */
+	unsigned long count; /* events since the last report */
+};
+
+/* Count one event at now_ms. True when a report is due; *count is then the number of
+ * events it stands for (this one included) and the burst starts again. */
+bool log_burst_due(struct log_burst *b, int64_t now_ms, int64_t interval_ms, unsigned long *count);
 
 #endif

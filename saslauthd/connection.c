@@ -21,17 +21,15 @@ static bool accept_exhausted(int err)
  * fails, so a full descriptor table cannot flood syslog. */
 static void report_accept_failure(struct conn_accept_guard *g, int err, int64_t now)
 {
-	g->unreported++;
-	if (now < g->next_report_at)
+	unsigned long failures;
+
+	if (!log_burst_due(&g->reports, now, CONN_ACCEPT_REPORT_MS, &failures))
 		return;
 	log_core(LOG_ERR, "socket accept failure");
-	if (g->unreported > 1)
-		log_core(LOG_ERR, "accept: %s (%lu times since the last report)", strerror(err),
-		         g->unreported);
+	if (failures > 1)
+		log_core(LOG_ERR, "accept: %s (%lu times since the last report)", strerror(err), failures);
 	else
 		log_core(LOG_ERR, "accept: %s", strerror(err));
-	g->unreported = 0;
-	g->next_report_at = now + CONN_ACCEPT_REPORT_MS;
 }
 
 int conn_accept(int listen_fd, struct conn_accept_guard *g, int64_t now)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "common/protocol.h"
 #include "saslauthd/request.h"
 
@@ -44,8 +45,7 @@ struct conn {
 /* Per accepting process: when to poll the listener again, and the failure report's pace. */
 struct conn_accept_guard {
 	int64_t resume_at;       /* 0: not backing off */
-	int64_t next_report_at;
-	unsigned long unreported; /* failures since the last report */
+	struct log_burst reports; /* accept failures, reported at most once a CONN_ACCEPT_REPORT_MS */
 };
 
 /* Accept one connection as a non-blocking fd; -1 when there is none (another process

@@ -99,8 +99,7 @@ struct worker {
 	/* Until then a partial 5th field may have an earlier deadline than the head's, so
 	 * deadlines are looked up over the whole list. */
 	int64_t fifth_until;
-	int64_t next_drop_report;
-	unsigned long unreported_drops;
+	struct log_burst stalled_drops; /* reported at most once a WORKER_DROP_REPORT_MS */
 	int64_t decision_start_us;
 };
 
@@ -215,13 +214,12 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 /* One line per burst, however many stalled clients a flood brings. */
 static void report_stalled_drop(struct worker *w, int64_t now)
 {
-	w->unreported_drops++;
-	if (now < w->next_drop_report)
+	unsigned long drops;
+
+	if (!log_burst_due(&w->stalled_drops, now, WORKER_DROP_REPORT_MS, &drops))
 		return;
 	log_core(LOG_WARNING, "connection limit (%u) reached: dropped %lu oldest incomplete "
-	         "connection(s) to take new ones", w->capacity, w->unreported_drops);
-	w->unreported_drops = 0;
-	w->next_drop_report = now + WORKER_DROP_REPORT_MS;
+	         "connection(s) to take new ones", w->capacity, drops);
 }
 
 /* At the limit, the oldest client still sending makes room: stalled clients cannot

@@ -98,6 +98,21 @@ static void long_lines_stay_bounded(void **state)
 	assert_true(strlen(out) < LOG_LINE_MAX + 64);
 }
 
+/* A burst is reported once per interval, with the number of events it stands for. */
+static void bursts_report_once_per_interval(void **state)
+{
+	struct log_burst b = { 0 };
+	unsigned long n = 0;
+	(void)state;
+	assert_true(log_burst_due(&b, 1000, 500, &n));
+	assert_int_equal(n, 1);
+	assert_false(log_burst_due(&b, 1100, 500, &n));
+	assert_false(log_burst_due(&b, 1499, 500, &n));
+	assert_true(log_burst_due(&b, 1500, 500, &n));
+	assert_int_equal(n, 3);
+	assert_false(log_burst_due(&b, 1600, 500, &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +120,7 @@ int main(void)
 		cmocka_unit_test(other_control_bytes_are_escaped_too),
 		cmocka_unit_test(escaped_values_cannot_forge_fields),
 		cmocka_unit_test(long_lines_stay_bounded),
+		cmocka_unit_test(bursts_report_once_per_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
