@@ -8,10 +8,6 @@ seconds=${1:-20}
 shift || true
 dir=build-fuzz
 
-CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANITIZE=ON -DFUZZ=ON \
-	-DWITH_TESTS=ON >/dev/null
-cmake --build "$dir" -j"$(nproc)" >/dev/null
-
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
 	for src in tests/fuzz/fuzz_*.c; do
@@ -19,6 +15,12 @@ if [ ${#targets[@]} -eq 0 ]; then
 		targets+=("${name#fuzz_}")
 	done
 fi
+
+CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANITIZE=ON -DFUZZ=ON \
+	-DWITH_TESTS=ON >/dev/null
+# Only the fuzz targets (and the libraries they link): the daemon, tools and unit tests
+# are built and run by the gcc builds.
+cmake --build "$dir" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
