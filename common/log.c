@@ -43,13 +43,16 @@ static bool needs_escape(unsigned char c)
 }
 
 /* Copy in to out (outsz > 0), writing the bytes must_escape picks as \xNN; a byte that no
- * longer fits is left out with everything after it. */
-static void escape_into(const char *in, char *out, size_t outsz, bool (*must_escape)(unsigned char))
+ * longer fits is left out with everything after it. Returns how many bytes of in were
+ * copied. */
+static size_t escape_into(const char *in, char *out, size_t outsz,
+                          bool (*must_escape)(unsigned char))
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)in;
 
-	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+	for (; *p != '\0'; p++) {
 		size_t need = must_escape(*p) ? 4 : 1;
 		if (o + need >= outsz)
 			break;
@@ -63,6 +66,7 @@ static void escape_into(const char *in, char *out, size_t outsz, bool (*must_esc
 		}
 	}
 	out[o] = '\0';
+	return (size_t)(p - (const unsigned char *)in);
 }
 
 static void emit(int priority, bool core_format, const char *fmt, va_list ap)
@@ -122,6 +126,18 @@ const char *log_escape(const char *in, char *out, size_t outsz)
 {
 	if (outsz > 0)
 		escape_into(in, out, outsz, needs_escape);
+	return out;
+}
+
+const char *log_escape_capped(const char *in, char *out, size_t cap)
+{
+	size_t len = strlen(in);
+
+	if (escape_into(in, out, cap, needs_escape) == len)
+		return out;
+	size_t kept = escape_into(in, out, cap - LOG_CUT_MARK_MAX, needs_escape);
+	size_t o = strlen(out);
+	snprintf(out + o, cap - o, LOG_CUT_MARK_FORMAT, len - kept);
 	return out;
 }
 

@@ -34,6 +34,15 @@ const char *log_escape(const char *in, char *out, size_t outsz);
 /* Room for an escaped client field (the protocol allows 1024 bytes). */
 #define LOG_VALUE_MAX LOG_ESCAPED_MAX(1024)
 
+/* The mark a capped value ends with: how many bytes of the value were left out. */
+#define LOG_CUT_MARK_FORMAT "...(+%zu bytes)"
+#define LOG_CUT_MARK_MAX 40 /* room for the mark with any size_t count, and the NUL */
+
+/* log_escape, but a value whose escaped form does not fit in cap bytes (with the NUL;
+ * cap > LOG_CUT_MARK_MAX) is cut and marked, so that fields after it in a line of at most
+ * LOG_LINE_MAX bytes are never pushed off its end. Returns out (cap bytes). */
+const char *log_escape_capped(const char *in, char *out, size_t cap);
+
 /* log_escape into a buffer that lives until the end of the enclosing statement, for use
  * directly as a log argument: log_mech(LOG_DEBUG, "user %s", LOG_ESC(req->login)). */
 #define LOG_ESC(s) log_escape((s), (char[LOG_VALUE_MAX]){ 0 }, LOG_VALUE_MAX)

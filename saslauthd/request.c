@@ -13,24 +13,40 @@
 
 /* login@realm with both at their maximum. */
 #define COMBINED_LOGIN_MAX (2 * PROTOCOL_FIELD_MAX + 2)
-#define ESCAPED_MAX (4 * PROTOCOL_FIELD_MAX + 1)
+
+/* Caps on each escaped field of an auth success/failure line (with the NUL; longer values
+ * are cut and marked), chosen so that the whole line fits in LOG_LINE_MAX: a long login can
+ * never push [remote=] or [reason=] off the end, where a fail2ban rule looks for them. */
+#define LOG_CAP_USER 256
+#define LOG_CAP_SERVICE 64
+#define LOG_CAP_REALM 128
+#define LOG_CAP_REMOTE 96
+#define LOG_CAP_MECH 96
+#define LOG_CAP_REASON 200
+/* The longest fixed text of the failure line (the format below without its values). */
+#define LOG_FAILURE_TEXT_MAX 80
+_Static_assert(LOG_CAP_USER + LOG_CAP_SERVICE + LOG_CAP_REALM + LOG_CAP_REMOTE + LOG_CAP_MECH +
+                   LOG_CAP_REASON + LOG_FAILURE_TEXT_MAX <= LOG_LINE_MAX,
+               "an auth failure line must fit in LOG_LINE_MAX");
 
 struct escaped_request {
-	char user[4 * COMBINED_LOGIN_MAX + 1];
-	char service[ESCAPED_MAX];
-	char realm[ESCAPED_MAX];
-	char remote[ESCAPED_MAX];
-	char reason[4 * MECH_REASON_MAX + 1];
+	char user[LOG_CAP_USER];
+	char service[LOG_CAP_SERVICE];
+	char realm[LOG_CAP_REALM];
+	char remote[LOG_CAP_REMOTE];
+	char mech[LOG_CAP_MECH];
+	char reason[LOG_CAP_REASON];
 };
 
 static void escape_for_log(struct escaped_request *e, const struct mech_request *mreq,
-                           const char *reason)
+                           const char *mech, const char *reason)
 {
-	log_escape(mreq->login, e->user, sizeof(e->user));
-	log_escape(mreq->service, e->service, sizeof(e->service));
-	log_escape(mreq->realm, e->realm, sizeof(e->realm));
-	log_escape(mreq->client_addr, e->remote, sizeof(e->remote));
-	log_escape(reason, e->reason, sizeof(e->reason));
+	log_escape_capped(mreq->login, e->user, sizeof(e->user));
+	log_escape_capped(mreq->service, e->service, sizeof(e->service));
+	log_escape_capped(mreq->realm, e->realm, sizeof(e->realm));
+	log_escape_capped(mreq->client_addr, e->remote, sizeof(e->remote));
+	log_escape_capped(mech, e->mech, sizeof(e->mech));
+	log_escape_capped(reason, e->reason, sizeof(e->reason));
 }
 
 /* Cyrus's line formats; [remote=...] only for 5-field requests, as Cyrus master. */
@@ -42,16 +58,16 @@ static void log_outcome(const struct request_policy *policy, const struct reques
 
 	if (ok && !log_verbose())
 		return;
-	escape_for_log(&e, mreq, reason);
+	escape_for_log(&e, mreq, policy->mech->name, reason);
 	if (req->field_count == 5)
 		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
 	if (ok)
 		log_core(LOG_DEBUG, "auth success: [user=%s] [service=%s] [realm=%s]%s [mech=%s]",
-		         e.user, e.service, e.realm, remote, policy->mech->name);
+		         e.user, e.service, e.realm, remote, e.mech);
 	else
 		log_core(LOG_INFO,
 		         "auth failure: [user=%s] [service=%s] [realm=%s]%s [mech=%s] [reason=%s]",
-		         e.user, e.service, e.realm, remote, policy->mech->name, e.reason);
+		         e.user, e.service, e.realm, remote, e.mech, e.reason);
 }
 
 static void log_cached_success(const struct request *req, const struct mech_request *mreq)
@@ -61,7 +77,7 @@ static void log_cached_success(const struct request *req, const struct mech_requ
 
 	if (!log_verbose())
 		return;
-	escape_for_log(&e, mreq, "");
+	escape_for_log(&e, mreq, "", "");
 	if (req->field_count == 5)
 		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
 	log_core(LOG_DEBUG, "auth success (cached): [user=%s] [service=%s] [realm=%s]%s", e.user,

@@ -99,6 +99,22 @@ static void long_lines_stay_bounded(void **state)
 }
 
 /* A burst is reported once per interval, with the number of events it stands for. */
+static void capped_values_are_cut_at_an_escape_and_marked(void **state)
+{
+	char out[LOG_CUT_MARK_MAX + 8];
+	(void)state;
+
+	assert_string_equal(log_escape_capped("short", out, sizeof(out)), "short");
+	/* 100 bytes into 48: 7 kept, then the mark counts the other 93. */
+	char in[101];
+	memset(in, 'a', 100);
+	in[100] = '\0';
+	assert_string_equal(log_escape_capped(in, out, sizeof(out)), "aaaaaaa...(+93 bytes)");
+	/* An escape is never split: "\x5b" (4 bytes) does not fit after 5 plain bytes. */
+	memcpy(in, "aaaaa[", 6);
+	assert_string_equal(log_escape_capped(in, out, sizeof(out)), "aaaaa...(+95 bytes)");
+}
+
 static void bursts_report_once_per_interval(void **state)
 {
 	struct log_burst b = { 0 };
@@ -120,6 +136,7 @@ int main(void)
 		cmocka_unit_test(other_control_bytes_are_escaped_too),
 		cmocka_unit_test(escaped_values_cannot_forge_fields),
 		cmocka_unit_test(long_lines_stay_bounded),
+		cmocka_unit_test(capped_values_are_cut_at_an_escape_and_marked),
 		cmocka_unit_test(bursts_report_once_per_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
