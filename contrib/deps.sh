@@ -15,6 +15,7 @@ TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois pytho
 	util-linux iproute2 # prlimit: test_fd_exhaustion.sh, test_stalled_flood.sh; ss: test_descriptors.sh
 	clang libfuzzer-14-dev libclang-rt-14-dev # tests/fuzz/run.sh: libFuzzer with ASan and UBSan
 	postgresql-15 mariadb-server sqlite3 # test_sql.sh: scratch servers and the sqlite3 shell
+	fail2ban # test_fail2ban.sh: fail2ban-regex on the daemon's lines, with contrib/fail2ban
 	dovecot-sqlite) # test_sql_dovecot.sh: Dovecot's SQL passdb on the same table
 
 want=("${BUILD_PACKAGES[@]}")
@@ -31,5 +32,17 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # Installing postfix must not configure (and start) a system mail server.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Nor may fail2ban, slapd, Dovecot or the databases start as system services: the tests
+# run their own. Debian's policy-rc.d hook (exit 101: "not allowed") does that while
+# installing, unless the machine already has one.
+POLICY_RC=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$POLICY_RC" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY_RC" >/dev/null
+	$SUDO chmod 755 "$POLICY_RC"
+	own_policy=1
+fi
+drop_policy() { [ "$own_policy" = 0 ] || $SUDO rm -f "$POLICY_RC"; }
+trap drop_policy EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
