@@ -1,13 +1,16 @@
 #include "saslauthd/check.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "saslauthd/daemon.h"
 #include "saslauthd/privsep.h"
 
 #define REPORT_MAX 1024
-#define DETAIL_MAX (SA_PATH_MAX + 64)
+#define DETAIL_MAX (3 * SA_PATH_MAX + 256)
 
 static int line(FILE *out, bool ok, const char *what, const char *detail)
 {
@@ -15,19 +18,31 @@ static int line(FILE *out, bool ok, const char *what, const char *detail)
 	return ok ? 0 : 1;
 }
 
+/* The same judgement as the daemon's start: a directory it would refuse fails here. */
 static int check_run_dir(const struct options *opts, FILE *out)
 {
-	struct stat st;
 	char detail[DETAIL_MAX];
+	char why[SA_PATH_MAX + 128];
+	int fd = open(opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (stat(opts->run_dir, &st) != 0) {
+	if (fd < 0 && errno == ENOENT) {
 		snprintf(detail, sizeof(detail), "%s does not exist yet (it will be created)",
 		         opts->run_dir);
 		return line(out, true, "run directory", detail);
 	}
-	snprintf(detail, sizeof(detail), "%s (mode %o)%s", opts->run_dir,
-	         (unsigned)(st.st_mode & 07777), S_ISDIR(st.st_mode) ? "" : " is not a directory");
-	return line(out, S_ISDIR(st.st_mode), "run directory", detail);
+	if (fd < 0) {
+		snprintf(detail, sizeof(detail), "%s: %s", opts->run_dir, strerror(errno));
+		return line(out, false, "run directory", detail);
+	}
+	enum run_dir_verdict v = daemon_judge_run_dir(fd, opts->run_dir, why, sizeof(why));
+	close(fd);
+	if (v == RUN_DIR_REFUSED)
+		snprintf(detail, sizeof(detail), "%s would be refused: %s", opts->run_dir, why);
+	else if (v == RUN_DIR_UNSAFE_ABOVE)
+		snprintf(detail, sizeof(detail), "%s (warning: %s)", opts->run_dir, why);
+	else
+		snprintf(detail, sizeof(detail), "%s", opts->run_dir);
+	return line(out, v != RUN_DIR_REFUSED, "run directory", detail);
 }
 
 int check_run(const struct options *opts, FILE *out)

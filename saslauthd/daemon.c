@@ -147,21 +147,116 @@ static bool run_dir_trusted(const struct stat *st, char *why, size_t whysz)
 	return true;
 }
 
+/* A directory above the run directory is safe when nobody else can rename or replace
+ * what is below it: owned by root (or us), and not writable by others unless sticky
+ * (as /tmp is: then only the owner of an entry may move it). */
+static bool ancestor_trusted(const struct stat *st, char *why, size_t whysz)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		str_format(why, whysz, "is owned by uid %ld", (long)st->st_uid);
+		return false;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0) {
+		str_format(why, whysz, "is writable by %s (mode %04o)",
+		           (st->st_mode & S_IWOTH) ? "others" : "its group",
+		           (unsigned)(st->st_mode & 07777));
+		return false;
+	}
+	return true;
+}
+
+/* path's name for the directory levels above it ("/var/run" for 1 above /var/run/x). */
+static void ancestor_name(const char *path, int levels, char *out, size_t outsz)
+{
+	char real[PATH_MAX];
+
+	if (realpath(path, real) == NULL) {
+		str_format(out, outsz, "the directory %d level%s above it", levels, levels == 1 ? "" : "s");
+		return;
+	}
+	for (int i = 0; i < levels; i++) {
+		char *slash = strrchr(real, '/');
+		if (slash == NULL)
+			break;
+		slash[slash == real ? 1 : 0] = '\0';
+	}
+	str_format(out, outsz, "%s", real);
+}
+
+/* Walk up from dirfd through "..", so that symbolic links in the given path do not
+ * matter: the directories checked are the ones the daemon's files really live under. */
+static bool ancestors_trusted(int dirfd, const char *path, char *why, size_t whysz)
+{
+	struct stat here, up;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || fstat(fd, &here) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return true; /* nothing to judge by; the directory itself was checked */
+	}
+	for (int level = 1; level <= RUN_DIR_MAX_DEPTH; level++) {
+		int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		if (parent < 0 || fstat(parent, &up) != 0) {
+			if (parent >= 0)
+				close(parent);
+			return true;
+		}
+		if (up.st_dev == here.st_dev && up.st_ino == here.st_ino) {
+			close(parent); /* "/" is its own parent */
+			return true;
+		}
+		char reason[96];
+		if (!ancestor_trusted(&up, reason, sizeof(reason))) {
+			char name[SA_PATH_MAX];
+			ancestor_name(path, level, name, sizeof(name));
+			str_format(why, whysz, "%s above it %s: whoever controls it can swap the run "
+			           "directory", name, reason);
+			close(parent);
+			return false;
+		}
+		here = up;
+		fd = parent;
+	}
+	close(fd);
+	return true;
+}
+
+enum run_dir_verdict daemon_judge_run_dir(int dirfd, const char *path, char *why, size_t whysz)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) != 0) {
+		str_format(why, whysz, "%s", strerror(errno));
+		return RUN_DIR_REFUSED;
+	}
+	if (!run_dir_trusted(&st, why, whysz))
+		return RUN_DIR_REFUSED;
+	return ancestors_trusted(dirfd, path, why, whysz) ? RUN_DIR_OK : RUN_DIR_UNSAFE_ABOVE;
+}
+
 /* Enter the run directory through one descriptor, so the directory checked is the one
  * used. */
 static int enter_run_dir(struct daemon_state *d)
 {
 	const char *dir = d->opts->run_dir;
-	char why[128];
-	struct stat st;
+	char why[SA_PATH_MAX + 128];
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return startup_failure(d, 1, "could not open run directory: %s: %s", dir,
 		                       strerror(errno));
-	if (fstat(fd, &st) != 0 || !run_dir_trusted(&st, why, sizeof(why))) {
+	switch (daemon_judge_run_dir(fd, dir, why, sizeof(why))) {
+	case RUN_DIR_REFUSED:
 		close(fd);
 		return startup_failure(d, 1, "refusing run directory %s: %s", dir, why);
+	case RUN_DIR_UNSAFE_ABOVE:
+		/* A warning, not a refusal: setups that worked with Cyrus keep working. */
+		log_core(LOG_WARNING, "run directory %s: %s", dir, why);
+		break;
+	case RUN_DIR_OK:
+		break;
 	}
 	int rc = fchdir(fd);
 	close(fd);

@@ -46,6 +46,43 @@ for mode in 0777 1777 0775 0757; do
 	check "... and nothing was created in it" "" "$(left_files "$D")"
 done
 
+# --check judges the run directory as a start would.
+D="$SCRATCH/foreign"
+out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" -m "$D" 2>&1) && rc=0 || rc=$?
+check "--check: a run directory owned by nobody fails the check" 1 "$rc"
+check_match "... saying it would be refused, and why" \
+	"FAIL run directory +$D would be refused: owned by uid [0-9]+, not root" "$out"
+D="$SCRATCH/mode0777"
+out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" -m "$D" 2>&1) && rc=0 || rc=$?
+check_match "--check: a 0777 run directory fails the check" \
+	"^1 .*FAIL run directory +$D would be refused: writable by others" "$rc $out"
+
+# ---------------------------------------------------------------- directories above it
+# One a stranger may write to (not sticky) can swap the run directory: a warning at start
+# and in --check; a start still works (Cyrus setups keep working).
+D="$SCRATCH/open-above/run"
+mkdir -p "$D"
+chmod 0777 "$SCRATCH/open-above"
+out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" -m "$D" 2>&1) && rc=0 || rc=$?
+check_match "--check: a writable directory above it is a warning, not a failure" \
+	"^0 .*ok +run directory +$D \(warning: $SCRATCH/open-above above it is writable by others \(mode 0777\)" \
+	"$rc $out"
+start_ours "$D" -a sasldb -O "$DB" -n 1
+check "... and the daemon starts and answers" "OK" "$(saslclient req "$D/mux" alice alice-pw imap example.org)"
+check_match "... with one warning line at start" \
+	"run directory $D: $SCRATCH/open-above above it is writable by others" "$(cat "$SCRATCH/ours.log")"
+stop_pid "$DAEMON_PID"
+# Found through "..", so a symbolic link in the given path does not hide it.
+ln -s "$SCRATCH/open-above" "$SCRATCH/link-to-open"
+out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" -m "$SCRATCH/link-to-open/run" 2>&1) || true
+check_match "--check: the directory behind a symbolic link is judged" \
+	"warning: $SCRATCH/open-above above it is writable by others" "$out"
+# A sticky one (as /tmp) is fine.
+chmod 1777 "$SCRATCH/open-above"
+out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" -m "$D" 2>&1) || true
+check_match "--check: a sticky world-writable directory above it is fine" \
+	"ok +run directory +$D"$'\n' "$out"
+
 # ---------------------------------------------------------------- planted links
 for mode in detached foreground; do
 	D="$SCRATCH/planted-$mode"
