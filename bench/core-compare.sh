@@ -11,8 +11,10 @@
 #   slow     rimap to Dovecot behind bench/delay_proxy.py (each server response held
 #            SLOW_MS, default 20 ms), 64 clients, -n WORKERS for both; ours grows up to
 #            --max-workers (SLOW_OURS_FLAGS adds flags to ours only, e.g.
-#            "--max-workers 64"). The issue measured slapd behind such a proxy; Cyrus's
-#            rimap is the same shape of back-end (round trips x latency)
+#            "--max-workers 64")
+#   slow-ldap the issue's own measurement: the test slapd behind the same proxy,
+#            ldap_auth_method bind (a search and a bind per login: several round trips),
+#            64 clients, -n WORKERS for both
 #
 # usage: bench/core-compare.sh [-c "16"] [-d 5] [-w 1] [-r 3] [-n 5] [CASE...]
 # env: BUILD_DIR (default build), LOADGEN, CYRUS, STALLED (default 5000), SLOW_MS (20)
@@ -26,7 +28,7 @@ export BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 CONCURRENCY=16
 bench_parse_args "$@"
 CASES=("${BENCH_REST[@]+"${BENCH_REST[@]}"}")
-((${#CASES[@]})) || CASES=(sasldb cache stalled rss slow)
+((${#CASES[@]})) || CASES=(sasldb cache stalled rss slow slow-ldap)
 SLOW_MS=${SLOW_MS:-20}
 STALLED=${STALLED:-5000}
 FLOOR="$BUILD_DIR/bin/saslauthd-floor"
@@ -120,8 +122,18 @@ rss_case() {
 	stop_pid "$CYRUS_PID"
 }
 
+# start_delay_proxy <upstream port>: the proxy holding each server response SLOW_MS; sets
+# PROXY_PORT and PROXY_PID.
+start_delay_proxy() {
+	PROXY_PORT=$(free_tcp_port)
+	start_bg proxy "$SCRATCH/proxy-$1.log" "$PYTHON" "$ROOT/bench/delay_proxy.py" "$PROXY_PORT" \
+		127.0.0.1 "$1" "$SLOW_MS" </dev/null
+	PROXY_PID=$DAEMON_PID
+	wait_for_tcp_port "$PROXY_PORT" 10 127.0.0.1 "$PROXY_PID" >/dev/null
+}
+
 slow_case() {
-	local imap proxy users="$SCRATCH/imap-users" reqs="$SCRATCH/slow-requests"
+	local imap users="$SCRATCH/imap-users" reqs="$SCRATCH/slow-requests"
 	echo "## slow back-end: rimap to Dovecot behind a proxy holding each response ${SLOW_MS} ms, 64 clients, -n $WORKERS"
 	require_dovecot
 	for i in $(seq -w 1 "$NUSERS"); do
@@ -130,20 +142,44 @@ slow_case() {
 	done
 	imap=$(free_tcp_port)
 	start_dovecot "$SCRATCH/dovecot" "$users" plain "$imap"
-	proxy=$(free_tcp_port)
-	start_bg proxy "$SCRATCH/proxy.log" "$PYTHON" "$ROOT/bench/delay_proxy.py" "$proxy" 127.0.0.1 "$imap" "$SLOW_MS" </dev/null
-	PROXY_PID=$DAEMON_PID
-	wait_for_tcp_port "$proxy" 10 127.0.0.1 "$PROXY_PID" >/dev/null
-	quiet_start cyrus "$SCRATCH/cyrus-run" -a rimap -O "127.0.0.1/$proxy" -n "$WORKERS"
+	start_delay_proxy "$imap"
+	quiet_start cyrus "$SCRATCH/cyrus-run" -a rimap -O "127.0.0.1/$PROXY_PORT" -n "$WORKERS"
 	CYRUS_PID=$DAEMON_PID
 	# shellcheck disable=SC2086 # word-split on purpose
-	quiet_start ours "$SCRATCH/ours-run" -a rimap -O "127.0.0.1/$proxy" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
+	quiet_start ours "$SCRATCH/ours-run" -a rimap -O "127.0.0.1/$PROXY_PORT" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
 	OURS_PID=$DAEMON_PID
 	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
 	echo "ours' workers at the end: $(count_children "$OURS_PID")"
 	stop_pid "$OURS_PID"
 	stop_pid "$CYRUS_PID"
 	stop_pid "$PROXY_PID"
+}
+
+slow_ldap_case() {
+	local conf="$SCRATCH/slow-ldap.conf" reqs="$SCRATCH/ldap-requests" i
+	echo "## slow back-end: ldap (bind) to slapd behind a proxy holding each response ${SLOW_MS} ms, 64 clients, -n $WORKERS"
+	LDAP_USERS=()
+	for i in $(seq -w 1 "$NUSERS"); do
+		LDAP_USERS+=("bu$i:ssha")
+		printf 'OK\tbu%s\tbu%s-pw\tsmtp\t\n' "$i" "$i" >>"$reqs"
+	done
+	. "$FIXTURES_DIR/slapd.sh"
+	start_slapd >/dev/null 2>&1 || die "slapd did not start"
+	start_delay_proxy "$SLAPD_PORT"
+	printf '%s\n' "ldap_servers: ldap://127.0.0.1:$PROXY_PORT" \
+		"ldap_search_base: ou=people,$SLAPD_SUFFIX" "ldap_bind_dn: $SLAPD_SERVICE_DN" \
+		"ldap_password: $SLAPD_SERVICE_PW" >"$conf"
+	quiet_start cyrus "$SCRATCH/cyrus-run" -a ldap -O "$conf" -n "$WORKERS"
+	CYRUS_PID=$DAEMON_PID
+	# shellcheck disable=SC2086 # word-split on purpose
+	quiet_start ours "$SCRATCH/ours-run" -a ldap -O "$conf" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
+	OURS_PID=$DAEMON_PID
+	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
+	echo "ours' workers at the end: $(count_children "$OURS_PID")"
+	stop_pid "$OURS_PID"
+	stop_pid "$CYRUS_PID"
+	stop_pid "$PROXY_PID"
+	stop_slapd
 }
 
 for c in "${CASES[@]}"; do
@@ -153,6 +189,7 @@ for c in "${CASES[@]}"; do
 	stalled) stalled_case ;;
 	rss) rss_case ;;
 	slow) slow_case ;;
+	slow-ldap) slow_ldap_case ;;
 	*) die "unknown case $c" ;;
 	esac
 done
