@@ -47,6 +47,16 @@ static struct {
 	EVP_MAC *hmac; /* fetched once, before the fork */
 } cache;
 
+static EVP_MAC_CTX *keyed;
+static bool keyed_stale;
+
+/* A forked worker keys its own context (OpenSSL contexts are not shared across fork);
+ * marked here rather than by comparing getpid(), a system call, on every request. */
+static void mark_keyed_stale(void)
+{
+	keyed_stale = true;
+}
+
 static bool is_prime(unsigned long n)
 {
 	if (n < 2)
@@ -95,6 +105,10 @@ bool cache_init(long size_kb, long timeout_s)
 		log_core(LOG_ERR, "credential cache: no random key: %s", strerror(errno));
 		return false;
 	}
+	if (pthread_atfork(NULL, NULL, mark_keyed_stale) != 0) {
+		log_core(LOG_ERR, "credential cache: cannot register its fork handler");
+		return false;
+	}
 	cache.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	if (cache.hmac == NULL) {
 		log_core(LOG_ERR, "credential cache: OpenSSL offers no HMAC");
@@ -135,11 +149,9 @@ bool cache_enabled(void)
  * per use: keying an OpenSSL 3 MAC context costs more than the hashing itself. */
 static bool hmac(const char *const *parts, int nparts, unsigned char out[CACHE_DIGEST_LEN])
 {
-	static EVP_MAC_CTX *keyed;
-	static pid_t keyed_in;
 	size_t len = 0;
 
-	if (keyed == NULL || keyed_in != getpid()) {
+	if (keyed == NULL || keyed_stale) {
 		char digest[] = "SHA256";
 		OSSL_PARAM params[] = {
 			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -152,7 +164,7 @@ static bool hmac(const char *const *parts, int nparts, unsigned char out[CACHE_D
 			keyed = NULL;
 			return false;
 		}
-		keyed_in = getpid();
+		keyed_stale = false;
 	}
 	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
 	bool ok = ctx != NULL;

@@ -70,8 +70,17 @@ static void log_dropped(const struct conn *c, const char *why)
 }
 
 /* Clients write the whole request at once, so normally one recv brings all of it and
- * the next finds nothing: bytes right after the 4th field mean the 5-field form, none
+ * finds nothing more queued: bytes right after the 4th field mean the 5-field form, none
  * mean the 4-field form, and a 4-field client is never made to wait for a 5th field. */
+/* Parse what has arrived; true when it is a request (or a refusal) to answer now. */
+static bool parse_complete(struct conn *c)
+{
+	c->queue_empty = true;
+	c->status = protocol_parse_request(c->buf, c->len, &c->req, &c->bad_field);
+	return c->status == PARSE_FOUR || c->status == PARSE_FIVE || c->status == PARSE_TOO_LONG ||
+	       c->status == PARSE_EMBEDDED_NUL;
+}
+
 enum conn_state conn_on_readable(struct conn *c, int64_t now)
 {
 	bool eof = false;
@@ -79,9 +88,15 @@ enum conn_state conn_on_readable(struct conn *c, int64_t now)
 	for (;;) {
 		if (c->len == sizeof(c->buf))
 			break;
-		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		size_t room = sizeof(c->buf) - c->len;
+		ssize_t n = recv(c->fd, c->buf + c->len, room, 0);
 		if (n > 0) {
 			c->len += (size_t)n;
+			/* A UNIX stream socket's recv takes everything queued up to room: a short
+			 * read found the queue empty, as a further recv's EAGAIN would. A complete
+			 * request is then taken as it is; a partial one reads on, to see an EOF. */
+			if ((size_t)n < room && parse_complete(c))
+				return CONN_COMPLETE;
 			continue;
 		}
 		if (n == 0) {

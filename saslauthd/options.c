@@ -70,7 +70,7 @@ static void print_usage(FILE *out)
 	        "  -t <seconds>   Timeout for items in the credential cache (in seconds)\n"
 	        "  --max-requests <n>\n"
 	        "                 Replace a worker after it served n requests, so a leaking\n"
-	        "                 module cannot grow it forever (default 1000, 0: never).\n"
+	        "                 module cannot grow it forever (default 10000, 0: never).\n"
 	        "  --max-workers <n>\n"
 	        "                 When every worker is deciding and requests wait, start\n"
 	        "                 more, up to n in all (default 30, or -n if higher).\n"

@@ -13,7 +13,7 @@
 #define OPTIONS_MAX_WORKERS 512
 #define OPTIONS_DEFAULT_CACHE_KB 0 /* Cyrus's 1711 slots */
 #define OPTIONS_DEFAULT_CACHE_TIMEOUT 28800
-#define OPTIONS_DEFAULT_MAX_REQUESTS 1000
+#define OPTIONS_DEFAULT_MAX_REQUESTS 10000
 /* --max-workers default when it is not given: Dovecot's auth-worker limit (or -n, if
  * higher). Each idle worker costs a few MB; a slow back-end makes that worth it. */
 #define OPTIONS_DEFAULT_MAX_WORKERS 30
