@@ -50,7 +50,8 @@ static bool my_options(MYSQL *db, const struct sa_sql_settings *s, int64_t deadl
 	if (ok && s->usessl)
 		ok = mysql_options(db, MYSQL_OPT_SSL_ENFORCE, &on) == 0 &&
 		     mysql_options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) == 0;
-	if (ok && s->tls_ca_file[0] != '\0')
+	/* Given a CA, Connector/C verifies the chain whatever the verify switch says. */
+	if (ok && s->tls_ca_file[0] != '\0' && (!s->usessl || s->tls_verify))
 		ok = mysql_options(db, MYSQL_OPT_SSL_CA, s->tls_ca_file) == 0;
 	return ok;
 }

@@ -117,7 +117,8 @@ static void *pg_open(const struct sa_sql_settings *s, const struct sa_sql_host *
 		PG_KV("password", s->passwd);
 	if (s->usessl)
 		PG_KV("sslmode", s->tls_verify ? "verify-full" : "require");
-	if (s->tls_ca_file[0] != '\0')
+	/* With a root certificate libpq's "require" verifies the chain anyway. */
+	if (s->tls_ca_file[0] != '\0' && (!s->usessl || s->tls_verify))
 		PG_KV("sslrootcert", s->tls_ca_file);
 	PG_KV("application_name", "saslauthd");
 	keys[n] = vals[n] = NULL;
