@@ -261,6 +261,7 @@ static void sql_worker_init(void)
 	/* A connection of the parent (--check never forks; the master never decides) must
 	 * not be shared: forget it without closing. */
 	sql_state.conn = NULL;
+	sql_state.update_ready = 0;
 }
 
 static void sql_cleanup(void)
