@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "common/secret.h"
 #include "common/strutil.h"
@@ -26,6 +27,15 @@
 #define SCRYPT_FIELD_CHARS 5
 #define KIB 1024UL
 #define SCRYPT_BLOCK_BYTES 128UL /* scrypt/yescrypt memory: 128 * r * N bytes */
+/* What sh_make creates: libxcrypt's default rounds for SHA-crypt; bcrypt and argon2id a
+ * little above the usual generators' defaults and well under the default caps. */
+#define MAKE_BCRYPT_COST 10
+#define MAKE_ARGON2_T 3
+#define MAKE_ARGON2_M_KIB 65536
+#define MAKE_ARGON2_P 1
+#define MAKE_ARGON2_SALT 16
+#define MAKE_ARGON2_HASH 32
+#define MAKE_SETTING_MAX 128
 
 static const char itoa64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -740,4 +750,151 @@ enum sh_result sh_verify(const char *stored, size_t stored_len, const char *pass
 	enum sh_result r = verify_string(value, password, policy, why, whysz);
 	secret_wipe(value, sizeof(value));
 	return r;
+}
+
+/* ---------------------------------------------------------------- upgrades */
+
+static int crypt_strength(const char *h)
+{
+	if (strncmp(h, "$1$", 3) == 0)
+		return SH_STRENGTH_MD5_CRYPT;
+	if (strncmp(h, "$5$", 3) == 0)
+		return SH_STRENGTH_SHA256_CRYPT;
+	if (strncmp(h, "$6$", 3) == 0)
+		return SH_STRENGTH_SHA512_CRYPT;
+	if (strncmp(h, "$y$", 3) == 0 || strncmp(h, "$gy$", 4) == 0 || strncmp(h, "$7$", 3) == 0 ||
+	    strncmp(h, "$2", 2) == 0)
+		return SH_STRENGTH_SLOW;
+	return is_des_crypt(h) ? SH_STRENGTH_SALTED : -1;
+}
+
+static int parsed_strength(const struct parsed *pv)
+{
+	switch (pv->sc->kind) {
+	case KIND_PLAIN:
+		return SH_STRENGTH_CLEAR;
+	case KIND_CRYPT:
+		return crypt_strength(pv->rest);
+	case KIND_ARGON2:
+		return SH_STRENGTH_SLOW;
+	case KIND_DIGEST:
+		/* Dovecot's {MD5} holding an MD5-CRYPT value (see check_parsed). */
+		return strncmp(pv->rest, "$1$", 3) == 0 ? SH_STRENGTH_MD5_CRYPT : SH_STRENGTH_DIGEST;
+	case KIND_SALTED:
+		return SH_STRENGTH_SALTED;
+	}
+	return -1;
+}
+
+int sh_strength(const char *stored, size_t stored_len, const struct sh_policy *policy)
+{
+	char value[STORED_MAX];
+	struct parsed pv = { NULL, ENC_RAW, value };
+
+	if (stored_len == 0 || stored_len >= sizeof(value))
+		return -1;
+	memcpy(value, stored, stored_len);
+	value[stored_len] = '\0';
+	size_t plen = scheme_prefix_len(value);
+	const char *name = plen > 0 ? value + 1 : policy->default_scheme;
+	size_t namelen = plen > 0 ? plen - 2 : strlen(policy->default_scheme);
+	int r = -1;
+	if (parse_name(name, namelen, &pv.sc, &pv.enc)) {
+		pv.rest = value + plen;
+		r = parsed_strength(&pv);
+	}
+	secret_wipe(value, sizeof(value));
+	return r;
+}
+
+struct make_target {
+	const char *name;
+	int strength;
+	const char *prefix; /* crypt_gensalt prefix; NULL: argon2id */
+	unsigned long count;
+};
+
+static const struct make_target make_targets[] = {
+	{ "SHA256-CRYPT", SH_STRENGTH_SHA256_CRYPT, "$5$", 0 },
+	{ "SHA512-CRYPT", SH_STRENGTH_SHA512_CRYPT, "$6$", 0 },
+	{ "BLF-CRYPT", SH_STRENGTH_SLOW, "$2b$", MAKE_BCRYPT_COST },
+	{ "ARGON2ID", SH_STRENGTH_SLOW, NULL, 0 },
+};
+
+static const struct make_target *make_target_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(make_targets) / sizeof(make_targets[0]); i++) {
+		if (strcasecmp(name, make_targets[i].name) == 0)
+			return &make_targets[i];
+	}
+	return NULL;
+}
+
+int sh_make_strength(const char *name)
+{
+	const struct make_target *t = make_target_of(name);
+	return t != NULL ? t->strength : -1;
+}
+
+static bool make_crypt(const struct make_target *t, const char *password, char *out,
+                       size_t outsz, char *why, size_t whysz)
+{
+	char setting[MAKE_SETTING_MAX];
+	struct crypt_data *data = calloc(1, sizeof(*data)); /* ~32 KiB: not on the stack */
+	bool ok = false;
+
+	if (data == NULL) {
+		set_why(why, whysz, "out of memory");
+		return false;
+	}
+	if (crypt_gensalt_rn(t->prefix, t->count, NULL, 0, setting, (int)sizeof(setting)) == NULL) {
+		set_why(why, whysz, "crypt_gensalt failed for %s", t->name);
+	} else {
+		const char *h = crypt_rn(password, setting, data, (int)sizeof(*data));
+		if (h == NULL || h[0] == '*')
+			set_why(why, whysz, "crypt failed for %s", t->name);
+		else if (!(ok = str_format(out, outsz, "{%s}%s", t->name, h)))
+			set_why(why, whysz, "new %s value too long", t->name);
+	}
+	secret_wipe(data, sizeof(*data));
+	free(data);
+	return ok;
+}
+
+static bool make_argon2id(const char *password, char *out, size_t outsz, char *why,
+                          size_t whysz)
+{
+	unsigned char salt[MAKE_ARGON2_SALT];
+	char encoded[STORED_MAX];
+	const char prefix[] = "{ARGON2ID}";
+
+	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt)) {
+		set_why(why, whysz, "no random salt");
+		return false;
+	}
+	int rc = argon2id_hash_encoded(MAKE_ARGON2_T, MAKE_ARGON2_M_KIB, MAKE_ARGON2_P, password,
+	                               strlen(password), salt, sizeof(salt), MAKE_ARGON2_HASH,
+	                               encoded, sizeof(encoded));
+	if (rc != ARGON2_OK) {
+		set_why(why, whysz, "argon2id: %s", argon2_error_message(rc));
+		return false;
+	}
+	if (!str_format(out, outsz, "%s%s", prefix, encoded)) {
+		set_why(why, whysz, "new ARGON2ID value too long");
+		return false;
+	}
+	return true;
+}
+
+bool sh_make(const char *scheme, const char *password, char *out, size_t outsz, char *why,
+             size_t whysz)
+{
+	const struct make_target *t = make_target_of(scheme);
+
+	if (t == NULL) {
+		set_why(why, whysz, "cannot make {%s} values", scheme);
+		return false;
+	}
+	return t->prefix != NULL ? make_crypt(t, password, out, outsz, why, whysz)
+	                         : make_argon2id(password, out, outsz, why, whysz);
 }

@@ -64,6 +64,30 @@ enum sh_result sh_verify(const char *stored, size_t stored_len, const char *pass
  * an entry crypt cannot verify (locked "!", "*", "x", empty). */
 enum sh_result sh_crypt_check(const char *password, const char *stored);
 
+/* Hash upgrades (sql_upgrade_scheme): how strong a stored value's method is, by rank
+ * (cost parameters are not compared), and making a new value. */
+enum sh_strength {
+	SH_STRENGTH_CLEAR,     /* {PLAIN} and friends */
+	SH_STRENGTH_DIGEST,    /* unsalted digests: {MD5} {SHA} {SHA256} ... */
+	SH_STRENGTH_SALTED,    /* salted digests {SSHA*} {SMD5}, DES crypt */
+	SH_STRENGTH_MD5_CRYPT, /* $1$ */
+	SH_STRENGTH_SHA256_CRYPT,
+	SH_STRENGTH_SHA512_CRYPT,
+	SH_STRENGTH_SLOW, /* bcrypt, scrypt, yescrypt, argon2: memory- or cost-hard */
+};
+
+/* The strength of a stored value (read as sh_verify reads it); -1 when no known scheme. */
+int sh_strength(const char *stored, size_t stored_len, const struct sh_policy *policy);
+
+/* The schemes sh_make creates: SHA256-CRYPT, SHA512-CRYPT, BLF-CRYPT, ARGON2ID. -1 when
+ * name is none of them, else its strength. */
+int sh_make_strength(const char *name);
+
+/* A new "{SCHEME}..." value for password, with a fresh random salt. False (reason in why,
+ * never the password) when the library fails or out is too small. */
+bool sh_make(const char *scheme, const char *password, char *out, size_t outsz, char *why,
+             size_t whysz);
+
 /* Standard base64 (padding optional on input, no whitespace). decode returns the length,
  * or -1 on bad input or when out is too small; encode returns the length written (with
  * padding and a terminating NUL), or -1 when out is too small. */

@@ -16,7 +16,8 @@ TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois pytho
 	clang libfuzzer-14-dev libclang-rt-14-dev # tests/fuzz/run.sh: libFuzzer with ASan and UBSan
 	postgresql-15 mariadb-server sqlite3 # test_sql.sh: scratch servers and the sqlite3 shell
 	fail2ban # test_fail2ban.sh: fail2ban-regex on the daemon's lines, with contrib/fail2ban
-	dovecot-sqlite) # test_sql_dovecot.sh: Dovecot's SQL passdb on the same table
+	dovecot-sqlite dovecot-pgsql dovecot-mysql # test_sql_dovecot.sh: Dovecot's SQL passdb on the same tables
+	libpam-mysql) # bench/sql-compare.sh: Cyrus -a pam with pam_mysql on the same MariaDB table
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

@@ -22,7 +22,20 @@
 #define SA_SQL_MAX_TIMEOUT_S 300
 #define SA_SQL_ERR_MAX 256
 
-enum sa_sql_token { SA_SQL_TOK_LOGIN, SA_SQL_TOK_REALM, SA_SQL_TOK_LOGIN_AT_REALM };
+enum sa_sql_token {
+	SA_SQL_TOK_LOGIN,
+	SA_SQL_TOK_REALM,
+	SA_SQL_TOK_LOGIN_AT_REALM,
+	SA_SQL_TOK_NEW_HASH, /* sql_update only */
+};
+
+/* A statement compiled from a template: the engine's placeholders, and the token each
+ * binds, in order. */
+struct sa_sql_statement {
+	char text[SA_SQL_STATEMENT_MAX];
+	enum sa_sql_token params[SA_SQL_PARAMS_MAX];
+	size_t nparams;
+};
 
 struct sa_sql_host {
 	char name[SA_SQL_HOST_MAX]; /* a host name, an address, or a UNIX socket path ("/...") */
@@ -40,11 +53,11 @@ struct sa_sql_settings {
 	char passwd[SA_SQL_SECRET_MAX];
 	char database[SA_PATH_MAX]; /* sqlite3: the database file */
 	char select[SA_SQL_STATEMENT_MAX]; /* sql_select as written */
-	/* sql_select with each token replaced by the engine's placeholder, and the token each
-	 * placeholder binds, in order. */
-	char statement[SA_SQL_STATEMENT_MAX];
-	enum sa_sql_token params[SA_SQL_PARAMS_MAX];
-	size_t nparams;
+	struct sa_sql_statement query;     /* sql_select compiled */
+	/* The hash upgrade: sql_update compiled (empty text: none) and sql_upgrade_scheme. */
+	struct sa_sql_statement update;
+	char upgrade_scheme[SH_SCHEME_NAME_MAX];
+	int upgrade_strength;
 	int timeout_ms;
 	bool usessl;
 	bool tls_verify;
@@ -65,28 +78,36 @@ struct sa_sql_engine {
 	const char *name; /* the sql_engine value */
 	bool numbered;    /* placeholders $1, $2... (PostgreSQL) instead of ? */
 	bool uses_hosts;  /* false: sqlite3, whose sql_database is a file */
-	/* Connect to one host and prepare the statement, both before deadline (a
-	 * sa_clock_ms() value). NULL with a reason in err. */
+	/* Connect to one host and prepare sql_select, both before deadline (a sa_clock_ms()
+	 * value). NULL with a reason in err. */
 	void *(*open)(const struct sa_sql_settings *s, const struct sa_sql_host *h,
 	              int64_t deadline, char *err, size_t errsz);
 	/* Run the prepared statement with the given values. False (reason in err) when the
 	 * connection or the statement failed: the caller closes the connection. */
 	bool (*lookup)(void *conn, const char *const *values, size_t nvalues, int64_t deadline,
 	               struct sa_sql_answer *answer, char *err, size_t errsz);
+	/* Prepare sql_update on an open connection. False (reason in err) leaves the
+	 * connection usable for lookups. */
+	bool (*prepare_update)(void *conn, const struct sa_sql_settings *s, int64_t deadline,
+	                       char *err, size_t errsz);
+	/* Run the prepared sql_update; *changed: the rows it changed. False (reason in err)
+	 * when it failed. */
+	bool (*update)(void *conn, const char *const *values, size_t nvalues, int64_t deadline,
+	               long *changed, char *err, size_t errsz);
 	void (*close)(void *conn);
 };
 
 /* The engines compiled in (WITH_SQL_*), NULL-terminated. */
 extern const struct sa_sql_engine *const sa_sql_engines[];
 
-/* Compile a sql_select template: %u the login, %r the realm, %U login@realm (the login
- * alone when the realm is empty), %% a percent sign. A token written inside single quotes
- * ('%u', as in libsasl2's examples) loses the quotes: every token is a bound parameter,
- * never text in the statement. Any other %x, a token inside a longer string literal, or
- * too many tokens: false with a reason in err. */
-bool sa_sql_template_compile(const char *tmpl, bool numbered, char *out, size_t outsz,
-                             enum sa_sql_token *params, size_t *nparams, char *err,
-                             size_t errsz);
+/* Compile a sql_select or sql_update template: %u the login, %r the realm, %U
+ * login@realm (the login alone when the realm is empty), %h the new hash (only when
+ * with_hash: sql_update), %% a percent sign. A token written inside single quotes ('%u',
+ * as in libsasl2's examples) loses the quotes: every token is a bound parameter, never
+ * text in the statement. Any other %x, a token inside a longer string literal, or too
+ * many tokens: false with a reason in err. */
+bool sa_sql_template_compile(const char *tmpl, bool numbered, bool with_hash,
+                             struct sa_sql_statement *out, char *err, size_t errsz);
 
 /* Parse a sql_hostnames list ("host[:port]", "[v6]:port" or "/socket", separated by commas
  * or blanks). False with a reason in err. */

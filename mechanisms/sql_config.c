@@ -89,21 +89,23 @@ static bool token_of(char c, enum sa_sql_token *t)
 	case 'U':
 		*t = SA_SQL_TOK_LOGIN_AT_REALM;
 		return true;
+	case 'h':
+		*t = SA_SQL_TOK_NEW_HASH;
+		return true;
 	default:
 		return false;
 	}
 }
 
-bool sa_sql_template_compile(const char *tmpl, bool numbered, char *out, size_t outsz,
-                             enum sa_sql_token *params, size_t *nparams, char *err,
-                             size_t errsz)
+bool sa_sql_template_compile(const char *tmpl, bool numbered, bool with_hash,
+                             struct sa_sql_statement *st, char *err, size_t errsz)
 {
-	struct emitter e = { out, outsz, 0, false };
+	char *out = st->text;
+	struct emitter e = { out, sizeof(st->text), 0, false };
 	bool in_string = false;
 
-	*nparams = 0;
-	if (outsz > 0)
-		out[0] = '\0';
+	st->nparams = 0;
+	out[0] = '\0';
 	for (const char *p = tmpl; *p != '\0'; p++) {
 		enum sa_sql_token t;
 		if (*p == '%' && p[1] == '%') {
@@ -118,41 +120,45 @@ bool sa_sql_template_compile(const char *tmpl, bool numbered, char *out, size_t 
 			continue;
 		}
 		if (!token_of(p[1], &t)) {
-			str_format(err, errsz, "sql_select: unknown token %%%c (use %%u, %%r, %%U or %%%%)",
-			           p[1] != '\0' ? p[1] : ' ');
+			str_format(err, errsz, "unknown token %%%c (use %%u, %%r, %%U%s or %%%%)",
+			           p[1] != '\0' ? p[1] : ' ', with_hash ? ", %h" : "");
+			return false;
+		}
+		if (t == SA_SQL_TOK_NEW_HASH && !with_hash) {
+			str_format(err, errsz, "%%h is only for sql_update");
 			return false;
 		}
 		if (in_string) {
 			/* Only the whole literal '%u' can become a parameter. */
 			bool whole = e.len > 0 && out[e.len - 1] == '\'' && p[2] == '\'';
 			if (!whole) {
-				str_format(err, errsz, "sql_select: %%%c inside a string literal cannot be "
-				           "bound as a parameter", p[1]);
+				str_format(err, errsz, "%%%c inside a string literal cannot be bound as a "
+				           "parameter", p[1]);
 				return false;
 			}
 			out[--e.len] = '\0';
 			in_string = false;
 			p++; /* the closing quote is skipped below */
 		}
-		if (*nparams == SA_SQL_PARAMS_MAX) {
-			str_format(err, errsz, "sql_select: more than %d tokens", SA_SQL_PARAMS_MAX);
+		if (st->nparams == SA_SQL_PARAMS_MAX) {
+			str_format(err, errsz, "more than %d tokens", SA_SQL_PARAMS_MAX);
 			return false;
 		}
-		params[(*nparams)++] = t;
+		st->params[st->nparams++] = t;
 		char ph[16];
 		if (numbered)
-			snprintf(ph, sizeof(ph), "$%zu", *nparams);
+			snprintf(ph, sizeof(ph), "$%zu", st->nparams);
 		else
 			snprintf(ph, sizeof(ph), "?");
 		emit(&e, ph, strlen(ph));
 		p++;
 	}
 	if (e.overflow) {
-		str_format(err, errsz, "sql_select: longer than %zu bytes", outsz - 1);
+		str_format(err, errsz, "longer than %zu bytes", sizeof(st->text) - 1);
 		return false;
 	}
 	if (in_string) {
-		str_format(err, errsz, "sql_select: unterminated string literal");
+		str_format(err, errsz, "unterminated string literal");
 		return false;
 	}
 	return true;
@@ -243,12 +249,13 @@ bool sa_sql_hosts_parse(const char *list, struct sa_sql_host *hosts, size_t *nho
 
 enum key_id {
 	K_ENGINE, K_HOSTNAMES, K_USER, K_PASSWD, K_DATABASE, K_SELECT, K_USESSL, K_TIMEOUT,
-	K_DEFAULT_SCHEME, K_TLS_CA_FILE, K_TLS_VERIFY, K_COUNT
+	K_DEFAULT_SCHEME, K_TLS_CA_FILE, K_TLS_VERIFY, K_UPDATE, K_UPGRADE_SCHEME, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"sql_engine", "sql_hostnames", "sql_user", "sql_passwd", "sql_database", "sql_select",
 	"sql_usessl", "sql_timeout", "sql_default_scheme", "sql_tls_ca_file", "sql_tls_verify",
+	"sql_update", "sql_upgrade_scheme",
 };
 
 struct load_state {
@@ -379,20 +386,58 @@ static bool apply_hosts(struct load_state *st, char *err, size_t errsz)
 	return fail_at(st->s, st->lines[K_HOSTNAMES], err, errsz, problem);
 }
 
+/* A template key compiled into st: "<key>: <problem>" at its line when it is bad. */
+static bool compile_key(struct load_state *st, enum key_id k, bool with_hash,
+                        struct sa_sql_statement *out, char *err, size_t errsz)
+{
+	char problem[SA_SQL_ERR_MAX], why[SA_SQL_ERR_MAX];
+
+	if (sa_sql_template_compile(st->values[k], st->s->engine->numbered, with_hash, out, why,
+	                            sizeof(why)))
+		return true;
+	str_format(problem, sizeof(problem), "%s: %s", key_names[k], why);
+	return fail_at(st->s, st->lines[k], err, errsz, problem);
+}
+
 static bool apply_select(struct load_state *st, char *err, size_t errsz)
 {
-	char problem[SA_SQL_ERR_MAX];
 	struct sa_sql_settings *s = st->s;
 
 	if (st->values[K_SELECT] == NULL)
 		return fail_at(s, 0, err, errsz, "sql_select is required");
-	if (!set_string(st, K_SELECT, s->select, sizeof(s->select), err, errsz))
-		return false;
-	if (sa_sql_template_compile(s->select, s->engine->numbered, s->statement,
-	                            sizeof(s->statement), s->params, &s->nparams, problem,
-	                            sizeof(problem)))
+	return set_string(st, K_SELECT, s->select, sizeof(s->select), err, errsz) &&
+	       compile_key(st, K_SELECT, false, &s->query, err, errsz);
+}
+
+/* sql_update and sql_upgrade_scheme: both or neither. */
+static bool apply_update(struct load_state *st, char *err, size_t errsz)
+{
+	char problem[SA_SQL_ERR_MAX];
+	struct sa_sql_settings *s = st->s;
+	const char *scheme = st->values[K_UPGRADE_SCHEME];
+
+	if (st->values[K_UPDATE] == NULL && scheme == NULL)
 		return true;
-	return fail_at(s, st->lines[K_SELECT], err, errsz, problem);
+	if (st->values[K_UPDATE] == NULL || scheme == NULL) {
+		enum key_id given = scheme == NULL ? K_UPDATE : K_UPGRADE_SCHEME;
+		str_format(problem, sizeof(problem), "%s needs %s too", key_names[given],
+		           key_names[given == K_UPDATE ? K_UPGRADE_SCHEME : K_UPDATE]);
+		return fail_at(s, st->lines[given], err, errsz, problem);
+	}
+	s->upgrade_strength = sh_make_strength(scheme);
+	if (s->upgrade_strength < 0 ||
+	    !str_copy(s->upgrade_scheme, sizeof(s->upgrade_scheme), scheme)) {
+		str_format(problem, sizeof(problem), "sql_upgrade_scheme %s: use SHA256-CRYPT, "
+		           "SHA512-CRYPT, BLF-CRYPT or ARGON2ID", scheme);
+		return fail_at(s, st->lines[K_UPGRADE_SCHEME], err, errsz, problem);
+	}
+	if (!compile_key(st, K_UPDATE, true, &s->update, err, errsz))
+		return false;
+	for (size_t i = 0; i < s->update.nparams; i++) {
+		if (s->update.params[i] == SA_SQL_TOK_NEW_HASH)
+			return true;
+	}
+	return fail_at(s, st->lines[K_UPDATE], err, errsz, "sql_update: no %h (the new hash)");
 }
 
 static bool apply_all(struct load_state *st, char *err, size_t errsz)
@@ -401,6 +446,7 @@ static bool apply_all(struct load_state *st, char *err, size_t errsz)
 
 	if (!apply_engine(st, err, errsz) || !apply_numbers(st, err, errsz) ||
 	    !apply_hosts(st, err, errsz) || !apply_select(st, err, errsz) ||
+	    !apply_update(st, err, errsz) ||
 	    !set_string(st, K_USER, s->user, sizeof(s->user), err, errsz) ||
 	    !set_string(st, K_PASSWD, s->passwd, sizeof(s->passwd), err, errsz) ||
 	    !set_string(st, K_DATABASE, s->database, sizeof(s->database), err, errsz) ||

@@ -15,6 +15,7 @@
 struct sa_mysql_conn {
 	MYSQL *db;
 	MYSQL_STMT *stmt;
+	MYSQL_STMT *update; /* NULL without sql_update */
 };
 
 static void my_close(void *conn)
@@ -25,6 +26,8 @@ static void my_close(void *conn)
 		return;
 	if (c->stmt != NULL)
 		mysql_stmt_close(c->stmt);
+	if (c->update != NULL)
+		mysql_stmt_close(c->update);
 	if (c->db != NULL)
 		mysql_close(c->db);
 	free(c);
@@ -47,9 +50,25 @@ static bool my_options(MYSQL *db, const struct sa_sql_settings *s, int64_t deadl
 	if (ok && s->usessl)
 		ok = mysql_options(db, MYSQL_OPT_SSL_ENFORCE, &on) == 0 &&
 		     mysql_options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify) == 0;
-	if (ok && s->tls_ca_file[0] != '\0')
+	/* Given a CA, Connector/C verifies the chain whatever the verify switch says. */
+	if (ok && s->tls_ca_file[0] != '\0' && (!s->usessl || s->tls_verify))
 		ok = mysql_options(db, MYSQL_OPT_SSL_CA, s->tls_ca_file) == 0;
 	return ok;
+}
+
+/* Prepare text into *stmt; with want_column, it must return at least one column. */
+static bool my_prepare(MYSQL *db, MYSQL_STMT **stmt, const char *text, const char *key,
+                       bool want_column, char *err, size_t errsz)
+{
+	*stmt = mysql_stmt_init(db);
+	if (*stmt != NULL && mysql_stmt_prepare(*stmt, text, (unsigned long)strlen(text)) == 0 &&
+	    (!want_column || mysql_stmt_field_count(*stmt) >= 1))
+		return true;
+	str_format(err, errsz, "%s: %s", key,
+	           *stmt == NULL ? mysql_error(db)
+	           : mysql_stmt_errno(*stmt) != 0 ? mysql_stmt_error(*stmt)
+	                                          : "returns no column");
+	return false;
 }
 
 static void *my_open(const struct sa_sql_settings *s, const struct sa_sql_host *h,
@@ -71,14 +90,7 @@ static void *my_open(const struct sa_sql_settings *s, const struct sa_sql_host *
 		my_close(c);
 		return NULL;
 	}
-	c->stmt = mysql_stmt_init(c->db);
-	if (c->stmt == NULL ||
-	    mysql_stmt_prepare(c->stmt, s->statement, (unsigned long)strlen(s->statement)) != 0 ||
-	    mysql_stmt_field_count(c->stmt) < 1) {
-		str_format(err, errsz, "sql_select: %s",
-		           c->stmt == NULL ? mysql_error(c->db)
-		           : mysql_stmt_errno(c->stmt) != 0 ? mysql_stmt_error(c->stmt)
-		                                            : "returns no column");
+	if (!my_prepare(c->db, &c->stmt, s->query.text, "sql_select", true, err, errsz)) {
 		my_close(c);
 		return NULL;
 	}
@@ -92,6 +104,19 @@ static bool my_fail(struct sa_mysql_conn *c, char *err, size_t errsz)
 	return false;
 }
 
+static void bind_values(MYSQL_BIND *in, unsigned long *lens, const char *const *values,
+                        size_t nvalues)
+{
+	memset(in, 0, SA_SQL_PARAMS_MAX * sizeof(*in));
+	for (size_t i = 0; i < nvalues; i++) {
+		lens[i] = (unsigned long)strlen(values[i]);
+		in[i].buffer_type = MYSQL_TYPE_STRING;
+		in[i].buffer = (void *)(uintptr_t)values[i];
+		in[i].buffer_length = lens[i];
+		in[i].length = &lens[i];
+	}
+}
+
 static bool my_lookup(void *conn, const char *const *values, size_t nvalues, int64_t deadline,
                       struct sa_sql_answer *a, char *err, size_t errsz)
 {
@@ -101,14 +126,7 @@ static bool my_lookup(void *conn, const char *const *values, size_t nvalues, int
 	my_bool is_null = 0;
 
 	(void)deadline; /* bounded by the connection's timeouts */
-	memset(in, 0, sizeof(in));
-	for (size_t i = 0; i < nvalues; i++) {
-		lens[i] = (unsigned long)strlen(values[i]);
-		in[i].buffer_type = MYSQL_TYPE_STRING;
-		in[i].buffer = (void *)(uintptr_t)values[i];
-		in[i].buffer_length = lens[i];
-		in[i].length = &lens[i];
-	}
+	bind_values(in, lens, values, nvalues);
 	memset(&out, 0, sizeof(out));
 	out.buffer_type = MYSQL_TYPE_STRING;
 	out.buffer = a->value;
@@ -133,11 +151,44 @@ static bool my_lookup(void *conn, const char *const *values, size_t nvalues, int
 	return true;
 }
 
+static bool my_prepare_update(void *conn, const struct sa_sql_settings *s, int64_t deadline,
+                              char *err, size_t errsz)
+{
+	struct sa_mysql_conn *c = conn;
+
+	(void)deadline; /* bounded by the connection's timeouts */
+	if (my_prepare(c->db, &c->update, s->update.text, "sql_update", false, err, errsz))
+		return true;
+	if (c->update != NULL)
+		mysql_stmt_close(c->update);
+	c->update = NULL;
+	return false;
+}
+
+static bool my_update(void *conn, const char *const *values, size_t nvalues, int64_t deadline,
+                      long *changed, char *err, size_t errsz)
+{
+	struct sa_mysql_conn *c = conn;
+	MYSQL_BIND in[SA_SQL_PARAMS_MAX];
+	unsigned long lens[SA_SQL_PARAMS_MAX];
+
+	(void)deadline; /* bounded by the connection's timeouts */
+	bind_values(in, lens, values, nvalues);
+	if (mysql_stmt_bind_param(c->update, in) != 0 || mysql_stmt_execute(c->update) != 0) {
+		str_format(err, errsz, "%s", mysql_stmt_error(c->update));
+		return false;
+	}
+	*changed = (long)mysql_stmt_affected_rows(c->update);
+	return true;
+}
+
 const struct sa_sql_engine sa_sql_mysql = {
 	.name = "mysql",
 	.numbered = false,
 	.uses_hosts = true,
 	.open = my_open,
 	.lookup = my_lookup,
+	.prepare_update = my_prepare_update,
+	.update = my_update,
 	.close = my_close,
 };

@@ -3,6 +3,7 @@
 #include "mechanisms/sql.h"
 
 #include <libpq-fe.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "common/strutil.h"
 
 #define PG_STATEMENT_NAME "saslauthd_select"
+#define PG_UPDATE_NAME "saslauthd_update"
 #define PG_PORT_MAX_TEXT 8
 #define PG_KEYWORDS_MAX 10
 
@@ -80,6 +82,20 @@ static bool pg_ok(PGresult *r, ExecStatusType want, const char *what, char *err,
 	return false;
 }
 
+static bool pg_prepare(PGconn *pg, const char *name, const char *text, const char *key,
+                       int64_t deadline, char *err, size_t errsz)
+{
+	PGresult *r = NULL;
+	bool ok = PQsendPrepare(pg, name, text, 0, NULL) == 1 &&
+	          (r = pg_result(pg, deadline, err, errsz)) != NULL &&
+	          pg_ok(r, PGRES_COMMAND_OK, key, err, errsz);
+
+	PQclear(r);
+	if (!ok && err[0] == '\0')
+		pg_error(pg, key, err, errsz);
+	return ok;
+}
+
 static void *pg_open(const struct sa_sql_settings *s, const struct sa_sql_host *h,
                      int64_t deadline, char *err, size_t errsz)
 {
@@ -101,7 +117,8 @@ static void *pg_open(const struct sa_sql_settings *s, const struct sa_sql_host *
 		PG_KV("password", s->passwd);
 	if (s->usessl)
 		PG_KV("sslmode", s->tls_verify ? "verify-full" : "require");
-	if (s->tls_ca_file[0] != '\0')
+	/* With a root certificate libpq's "require" verifies the chain anyway. */
+	if (s->tls_ca_file[0] != '\0' && (!s->usessl || s->tls_verify))
 		PG_KV("sslrootcert", s->tls_ca_file);
 	PG_KV("application_name", "saslauthd");
 	keys[n] = vals[n] = NULL;
@@ -113,14 +130,7 @@ static void *pg_open(const struct sa_sql_settings *s, const struct sa_sql_host *
 		PQfinish(pg);
 		return NULL;
 	}
-	PGresult *r = NULL;
-	bool ok = PQsendPrepare(pg, PG_STATEMENT_NAME, s->statement, 0, NULL) == 1 &&
-	          (r = pg_result(pg, deadline, err, errsz)) != NULL &&
-	          pg_ok(r, PGRES_COMMAND_OK, "sql_select", err, errsz);
-	PQclear(r);
-	if (!ok) {
-		if (err[0] == '\0')
-			pg_error(pg, "sql_select", err, errsz);
+	if (!pg_prepare(pg, PG_STATEMENT_NAME, s->query.text, "sql_select", deadline, err, errsz)) {
 		PQfinish(pg);
 		return NULL;
 	}
@@ -159,6 +169,34 @@ static bool pg_lookup(void *conn, const char *const *values, size_t nvalues, int
 	return true;
 }
 
+static bool pg_prepare_update(void *conn, const struct sa_sql_settings *s, int64_t deadline,
+                              char *err, size_t errsz)
+{
+	err[0] = '\0';
+	return pg_prepare(conn, PG_UPDATE_NAME, s->update.text, "sql_update", deadline, err, errsz);
+}
+
+static bool pg_update(void *conn, const char *const *values, size_t nvalues, int64_t deadline,
+                      long *changed, char *err, size_t errsz)
+{
+	PGconn *pg = conn;
+	PGresult *r = NULL;
+	long n;
+
+	err[0] = '\0';
+	if (PQsendQueryPrepared(pg, PG_UPDATE_NAME, (int)nvalues, values, NULL, NULL, 0) != 1) {
+		pg_error(pg, "", err, errsz);
+		return false;
+	}
+	r = pg_result(pg, deadline, err, errsz);
+	bool ok = pg_ok(r, PGRES_COMMAND_OK, "sql_update", err, errsz) ||
+	          pg_ok(r, PGRES_TUPLES_OK, "sql_update", err, errsz);
+	if (ok)
+		*changed = str_to_long(PQcmdTuples(r), 0, LONG_MAX, &n) ? n : 0;
+	PQclear(r);
+	return ok;
+}
+
 static void pg_close(void *conn)
 {
 	PQfinish(conn);
@@ -170,5 +208,7 @@ const struct sa_sql_engine sa_sql_pgsql = {
 	.uses_hosts = true,
 	.open = pg_open,
 	.lookup = pg_lookup,
+	.prepare_update = pg_prepare_update,
+	.update = pg_update,
 	.close = pg_close,
 };

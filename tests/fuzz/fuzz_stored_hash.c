@@ -1,6 +1,6 @@
 /* Fuzz target for the stored-hash verifier. Properties:
  *  - any stored text is classified (one of the sh_result values) without a crash, and a
- *    cost above the (tight) caps is never computed;
+ *    cost above the (tight) caps is never computed; its upgrade strength is -1 or a rank;
  *  - a hash we make from the input (salted SHA-2 digests in base64 and hex, {PLAIN.b64},
  *    sha256-crypt) verifies its password and not another;
  *  - base64 encoding round-trips. */
@@ -48,6 +48,8 @@ static void any_text_is_classified(const uint8_t *data, size_t size)
 		expect(r == SH_MATCH || r == SH_MISMATCH || r == SH_UNSUPPORTED ||
 		       r == SH_MALFORMED || r == SH_OVER_CAP);
 		expect(strlen(why) < sizeof(why));
+		int st = sh_strength((const char *)data, n, &p);
+		expect(st >= -1 && st <= SH_STRENGTH_SLOW);
 	}
 }
 

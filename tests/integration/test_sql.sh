@@ -2,9 +2,10 @@
 # sql mechanism against a SQLite file, a throwaway PostgreSQL 15 and a throwaway MariaDB,
 # all holding the same PostfixAdmin-style `mailbox` table: every password scheme right and
 # wrong, unknown/inactive/NULL/empty/duplicated users, injection in the login and the
-# realm, UTF-8 and long logins, a stored hash over the cost cap; for the servers: stopped
-# and hung database (FAIL within sql_timeout, then OK again without a restart), failover
-# to a second server, --check on good and bad configurations; SIGHUP rereads the file.
+# realm, UTF-8 and long logins, a stored hash over the cost cap, the hash upgrade on login
+# (sql_update); for the servers: stopped and hung database (FAIL within sql_timeout, then
+# OK again without a restart), failover to a second server, --check on good and bad
+# configurations; SIGHUP rereads the file.
 set -euo pipefail
 . "${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/fixtures/lib.sh"
 . "$FIXTURES_DIR/pgsql.sh"
@@ -82,6 +83,11 @@ SQL_ROWS="$SCRATCH/rows.sql"
 	row "overcap@example.org" "'$OVERCAP'" 1
 	row "rot13@example.org" "'{ROT13}frperg'" 1
 	row "hashonly@example.org" "'{SSHA}NlUwc1S27Dc6zEBMLV4Xmk8omOCSL6dc'" 1
+	# for the hash upgrade: two weak values and a strong one
+	row "up_md5@example.org" "'{MD5-CRYPT}$(make_hash md5crypt up-md5-pw)'" 1
+	row "up_plain@example.org" "'{PLAIN}up-plain-pw'" 1
+	row "up_strong@example.org" "'$(make_hash yescrypt up-strong-pw)'" 1
+	row "up_bad@example.org" "'{SSHA}$(digest sha1 up-bad-pw 1 0)'" 1
 } >"$SQL_ROWS"
 CREATE="CREATE TABLE mailbox (username VARCHAR(1100) NOT NULL, password VARCHAR(1000) NULL, active INT NOT NULL, domain VARCHAR(255) NOT NULL)"
 SELECT="SELECT password FROM mailbox WHERE username = '%U' AND active = 1"
@@ -147,6 +153,44 @@ common_cases() {
 	check_match "$e: over-cap refusal is immediate (<1s: $((t1 - t0)) ms)" '^[0-9]{1,3}$' "$((t1 - t0))"
 }
 
+# upgrade_cases <engine> <target scheme> <stored-value command> <config lines...>: the hash
+# upgrade on login (sql_update), on a daemon started here with those lines plus the
+# sql_update keys. The command prints the stored value of the user given as its argument.
+UPDATE="sql_update: UPDATE mailbox SET password = %h WHERE username = %U"
+upgrade_cases() {
+	local e="$1" target="$2" stored="$3" before
+	shift 3
+	with_ours "up-$e" "$@" "$UPDATE" "sql_upgrade_scheme: $target"
+	local mark
+	mark=$(wc -l <"$SCRATCH/ours.log")
+	since_mark() { tail -n "+$((mark + 1))" "$SCRATCH/ours.log"; }
+	before=$($stored up_plain@example.org)
+	expect NO "$e upgrade: wrong password" up_plain wrong example.org
+	check "$e upgrade: a wrong password changes nothing" "$before" "$($stored up_plain@example.org)"
+	for u in md5 plain; do
+		expect OK "$e upgrade: $u login" "up_$u" "up-$u-pw" example.org
+		check_match "$e upgrade: $u now stored as {$target}" "^\\{$target\\}\\$" "$($stored "up_$u@example.org")"
+		check_match "$e upgrade: $u logged" "stored hash of up_$u@example.org upgraded to \\{$target\\}" "$(since_mark)"
+		expect OK "$e upgrade: $u logs in with the new hash" "up_$u" "up-$u-pw" example.org
+		expect NO "$e upgrade: $u wrong password against the new hash" "up_$u" "up-$u-pw-x" example.org
+	done
+	before=$($stored up_strong@example.org)
+	expect OK "$e upgrade: strong login" up_strong up-strong-pw example.org
+	check "$e upgrade: a strong hash is kept" "$before" "$($stored up_strong@example.org)"
+	run_check 0 "$e upgrade: --check prepares sql_update"
+	check_match "$e upgrade: --check says so" 'sql_select and sql_update prepared' "$CHECK_OUT"
+	# a broken sql_update: logins go on, one line says why, --check fails
+	with_ours "upbad-$e" "$@" "sql_update: UPDATE mailbox SET nosuchcolumn = %h WHERE username = %U" "sql_upgrade_scheme: $target"
+	mark=$(wc -l <"$SCRATCH/ours.log")
+	before=$($stored up_bad@example.org)
+	expect OK "$e broken sql_update: the login still succeeds" up_bad up-bad-pw example.org
+	check "$e broken sql_update: the value is unchanged" "$before" "$($stored up_bad@example.org)"
+	check_match "$e broken sql_update: logged" "sql: .*sql_update: .*nosuchcolumn.*no hash upgrades on this connection" "$(since_mark)"
+	expect NO "$e broken sql_update: a wrong password is still refused" up_bad wrong example.org
+	run_check 1 "$e broken sql_update: --check fails"
+	check_match "$e broken sql_update: --check says why" 'sql_update: .*nosuchcolumn' "$CHECK_OUT"
+}
+
 # outage <engine> <stop command> <start command> <login> <password>
 outage() {
 	local e="$1" stop="$2" start="$3" t0 t1
@@ -205,6 +249,8 @@ if [[ "$ENGINES" == *" sqlite3 "* ]]; then
 	check_match "sqlite3: missing file is FAIL" '^reason=FAIL: database unavailable' "$(last_reason)"
 	cp "$DB" "$SCRATCH/later.sqlite"
 	expect OK "sqlite3: file there: OK without a restart" s_plain plain-pw example.org
+	lite_stored() { sqlite3 "$DB" "SELECT password FROM mailbox WHERE username = '$1'"; }
+	upgrade_cases sqlite3 BLF-CRYPT lite_stored "sql_engine: sqlite3" "sql_database: $DB" "sql_select: $SELECT"
 else
 	log "SKIP sqlite3: engine not built"
 fi
@@ -244,6 +290,10 @@ if [[ "$ENGINES" == *" pgsql "* ]]; then
 	stop_pgsql pg2
 	expect NO "pgsql failover: both down" s_plain plain-pw example.org
 	check_match "pgsql failover: both down is FAIL naming both" "FAIL: database unavailable: .*127.0.0.1:$PG_PORT_pg2" "$(last_reason)"
+	start_pgsql pg1
+	pg_sql pg1 "GRANT UPDATE ON mailbox TO saslauthd" >/dev/null
+	pg_stored() { psql -X -At -h "$SCRATCH/pg1" -p "$PG_PORT_pg1" -U postgres -d mail -c "SELECT password FROM mailbox WHERE username = '$1'"; }
+	upgrade_cases pgsql ARGON2ID pg_stored "sql_hostnames: 127.0.0.1:$PG_PORT_pg1" "${PGBASE[@]}"
 else
 	log "SKIP pgsql: engine not built"
 fi
@@ -270,6 +320,9 @@ if [[ "$ENGINES" == *" mysql "* ]]; then
 	sed -i 's/^sql_database: .*/sql_database: nosuchdb/' "$SCRATCH/mybad.conf"
 	run_check 1 "mysql: --check unknown database" "$SCRATCH/mybad.conf"
 	check_match "mysql: --check says why" "nosuchdb" "$CHECK_OUT"
+	my_sql my1 "GRANT UPDATE ON mail.mailbox TO saslauthd@localhost; GRANT UPDATE ON mail.mailbox TO saslauthd@'127.0.0.1'"
+	my_stored() { mariadb --no-defaults -N -B -S "$SCRATCH/my1/sock" -u root -D mail -e "SELECT password FROM mailbox WHERE username = '$1'"; }
+	upgrade_cases mysql SHA512-CRYPT my_stored "sql_hostnames: 127.0.0.1:$MY_PORT_my1" "${MYBASE[@]}"
 else
 	log "SKIP mysql: engine not built"
 fi

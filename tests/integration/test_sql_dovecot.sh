@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Differential: our sql mechanism and Dovecot's SQL passdb (`doveadm auth test`) on the same
-# SQLite mailbox table give the same verdict for every scheme right and wrong, unknown,
-# inactive, NULL, empty, duplicate, UTF-8 and long users and injections. The one deliberate
-# difference, a stored hash over a password_max_* cap (we refuse it, Dovecot computes it:
-# $2b$31$ takes days), is not run here; test_sql.sh checks our side.
+# mailbox table give the same verdict for every scheme right and wrong, unknown,
+# inactive, NULL, empty, duplicate, UTF-8 and long users and injections. One corpus, run
+# on every engine that is built in ours and whose Dovecot driver is installed: a SQLite
+# file (dovecot-sqlite), a throwaway PostgreSQL 15 (dovecot-pgsql) and a throwaway
+# MariaDB (dovecot-mysql). The one deliberate difference, a stored hash over a
+# password_max_* cap (we refuse it, Dovecot computes it: $2b$31$ takes days), is not run
+# here; test_sql.sh checks our side.
 set -euo pipefail
 . "${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/fixtures/lib.sh"
+. "$FIXTURES_DIR/pgsql.sh"
+. "$FIXTURES_DIR/mariadb.sh"
 
 require_root
 require_ours sql
-require_cmd mkpasswd sqlite3 doveadm /usr/sbin/dovecot
-[[ -e /usr/lib/dovecot/modules/auth/libdriver_sqlite.so || -e /usr/lib/dovecot/modules/libdriver_sqlite.so ]] ||
-	skip_test "dovecot-sqlite not installed"
+require_cmd mkpasswd doveadm /usr/sbin/dovecot
 id dovecot >/dev/null 2>&1 && id dovenull >/dev/null 2>&1 || skip_test "dovecot users missing"
+DOVECOT_MODULES=/usr/lib/dovecot/modules
+# The engines built in: the error for an unknown one lists them.
+printf 'sql_engine: none\n' >"$SCRATCH/engines.conf"
+BUILT=" $("$OURS_SASLAUTHD" --check -m "$SCRATCH/run-check" -a sql -O "$SCRATCH/engines.conf" 2>&1 | sed -n 's/.*(built:\(.*\)).*/\1/p' || true) "
 
-DB="$SCRATCH/mail.sqlite"
 LONG=$(printf 'l%.0s' {1..200})
 SHA=$(printf '%s' sha-pw | openssl dgst -sha256 -binary | base64 -w0)
 # login | realm | password | stored value (NULL: SQL NULL) | active
@@ -42,8 +48,8 @@ CASES=(
 	"jürgen|exämple.org|utf8-pw|{PLAIN}utf8-pw|1"
 	"$LONG|example.org|long-pw|{PLAIN}long-pw|1"
 )
+ROWS="$SCRATCH/rows.sql"
 {
-	echo "CREATE TABLE mailbox (username TEXT NOT NULL, password TEXT, active INT NOT NULL, domain TEXT);"
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r login realm pw stored active <<<"$c"
 		v="'$stored'"
@@ -52,19 +58,55 @@ CASES=(
 	done
 	echo "INSERT INTO mailbox VALUES ('twin@example.org', '{PLAIN}twin-pw', 1, 'example.org');"
 	echo "INSERT INTO mailbox VALUES ('twin@example.org', '{PLAIN}twin-pw', 1, 'example.org');"
-} | sqlite3 "$DB"
-chmod 0644 "$DB"
+} >"$ROWS"
+SSHA_STORED=$(sed -n "s/^INSERT INTO mailbox VALUES ('ssha@example.org', '\([^']*\)'.*/\1/p" "$ROWS")
+CREATE="CREATE TABLE mailbox (username VARCHAR(255) NOT NULL, password VARCHAR(1000), active INT NOT NULL, domain VARCHAR(255))"
 
-# ---------------------------------------------------------------- Dovecot
-DOV="$SCRATCH/dovecot"
-mkdir -p "$DOV/run" "$DOV/state"
-cat >"$DOV/sql.conf.ext" <<EOF
-driver = sqlite
-connect = $DB
+# ---------------------------------------------------------------- one engine
+
+# setup_<engine>: create and fill the table; set DOVECOT_CONNECT (Dovecot's connect
+# string) and OURS_KEYS (our sql_* lines but sql_select).
+setup_sqlite3() {
+	local db="$SCRATCH/mail.sqlite"
+	{ echo "$CREATE;"; cat "$ROWS"; } | sqlite3 "$db"
+	chmod 0644 "$db"
+	DOVECOT_CONNECT="$db"
+	OURS_KEYS=("sql_engine: sqlite3" "sql_database: $db")
+}
+
+setup_pgsql() {
+	start_pgsql pgd
+	pg_sql pgd "CREATE DATABASE mail" postgres >/dev/null
+	pg_sql pgd "$CREATE" >/dev/null
+	PGOPTIONS=-cclient_min_messages=warning psql -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -U postgres -d mail -f "$ROWS" >/dev/null
+	pg_sql pgd "CREATE ROLE saslauthd LOGIN PASSWORD 'db-secret'; GRANT SELECT ON mailbox TO saslauthd" >/dev/null
+	DOVECOT_CONNECT="host=127.0.0.1 port=$PG_PORT dbname=mail user=saslauthd password=db-secret"
+	OURS_KEYS=("sql_engine: pgsql" "sql_hostnames: 127.0.0.1:$PG_PORT" "sql_database: mail"
+		"sql_user: saslauthd" "sql_passwd: db-secret")
+}
+
+setup_mysql() {
+	start_mariadb myd
+	my_sql myd "CREATE DATABASE mail CHARACTER SET utf8mb4" mysql
+	my_sql myd "$CREATE DEFAULT CHARSET=utf8mb4"
+	mariadb --no-defaults --default-character-set=utf8mb4 -S "$SCRATCH/myd/sock" -u root -D mail <"$ROWS"
+	my_sql myd "CREATE USER saslauthd@'127.0.0.1' IDENTIFIED BY 'db-secret'; GRANT SELECT ON mail.mailbox TO saslauthd@'127.0.0.1'"
+	DOVECOT_CONNECT="host=127.0.0.1 port=$MY_PORT_myd dbname=mail user=saslauthd password=db-secret"
+	OURS_KEYS=("sql_engine: mysql" "sql_hostnames: 127.0.0.1:$MY_PORT_myd" "sql_database: mail"
+		"sql_user: saslauthd" "sql_passwd: db-secret")
+}
+
+# start_dovecot_sql <engine> <dovecot driver>: a standalone Dovecot whose passdb is the table.
+start_dovecot_sql() {
+	DOV="$SCRATCH/dovecot-$1"
+	mkdir -p "$DOV/run" "$DOV/state"
+	cat >"$DOV/sql.conf.ext" <<EOF
+driver = $2
+connect = $DOVECOT_CONNECT
 default_pass_scheme = CRYPT
 password_query = SELECT password FROM mailbox WHERE username = '%u' AND active = 1
 EOF
-cat >"$DOV/dovecot.conf" <<EOF
+	cat >"$DOV/dovecot.conf" <<EOF
 base_dir = $DOV/run
 state_dir = $DOV/state
 log_path = $DOV/dovecot.log
@@ -93,8 +135,10 @@ service imap-login {
   }
 }
 EOF
-start_bg dovecot "$DOV/stdout.log" /usr/sbin/dovecot -F -c "$DOV/dovecot.conf"
-wait_until 10 test -S "$DOV/run/auth-client" || die "dovecot did not start: $(tail -5 "$DOV/dovecot.log")"
+	start_bg "dovecot $1" "$DOV/stdout.log" /usr/sbin/dovecot -F -c "$DOV/dovecot.conf"
+	DOVECOT_PID=$DAEMON_PID
+	wait_until 10 test -S "$DOV/run/auth-client" || die "dovecot did not start: $(tail -5 "$DOV/dovecot.log")"
+}
 
 dovecot_verdict() { # <user@realm> <password>
 	if doveadm -c "$DOV/dovecot.conf" auth test -x service=smtp "$1" "$2" >>"$DOV/doveadm.log" 2>&1; then
@@ -104,27 +148,57 @@ dovecot_verdict() { # <user@realm> <password>
 	fi
 }
 
-# ---------------------------------------------------------------- ours
-printf '%s\n' "sql_engine: sqlite3" "sql_database: $DB" \
-	"sql_select: SELECT password FROM mailbox WHERE username = %U AND active = 1" >"$SCRATCH/sql.conf"
-start_ours "$SCRATCH/run" -a sql -O "$SCRATCH/sql.conf" -n 2
-ours_verdict() { saslclient req "$SCRATCH/run/mux" "$1" "$2" smtp "$3"; }
+ours_verdict() { saslclient req "$SCRATCH/run-$ENGINE/mux" "$1" "$2" smtp "$3"; }
 
 compare() { # <description> <login> <realm> <password>
 	local d o
 	d=$(dovecot_verdict "$2@$3" "$4")
 	o=$(ours_verdict "$2" "$4" "$3")
-	check "$1: dovecot $d, ours" "$d" "$o"
+	check "$ENGINE: $1: dovecot $d, ours" "$d" "$o"
 }
 
-for c in "${CASES[@]}"; do
-	IFS='|' read -r login realm pw stored active <<<"$c"
-	compare "${login:0:20} right" "$login" "$realm" "$pw"
-	compare "${login:0:20} wrong" "$login" "$realm" "$pw-x"
-done
-compare "unknown user" nosuch example.org x
-compare "two rows" twin example.org twin-pw
-compare "injection in the login" "x' OR '1'='1" example.org plain-pw
-compare "injection in the realm" plain "example.org' OR 'a'='a" plain-pw
-compare "stored hash as password" ssha example.org "$(sqlite3 "$DB" "SELECT password FROM mailbox WHERE username = 'ssha@example.org'")"
+# run_engine <our engine> <Dovecot driver> <commands the server needs...>: the corpus on
+# one engine, or a logged skip when ours or Dovecot lacks it.
+run_engine() {
+	ENGINE=$1
+	local driver=$2 c ours_pid
+	shift 2
+	if [[ "$BUILT" != *" $ENGINE "* ]]; then
+		log "SKIP $ENGINE: not built in ours"
+		return 0
+	fi
+	if [[ ! -e "$DOVECOT_MODULES/libdriver_$driver.so" && ! -e "$DOVECOT_MODULES/auth/libdriver_$driver.so" ]]; then
+		log "SKIP $ENGINE: dovecot-$driver not installed"
+		return 0
+	fi
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || [[ -x "$c" ]] || { log "SKIP $ENGINE: missing $c"; return 0; }
+	done
+	"setup_$ENGINE"
+	start_dovecot_sql "$ENGINE" "$driver"
+	printf '%s\n' "${OURS_KEYS[@]}" "sql_select: SELECT password FROM mailbox WHERE username = %U AND active = 1" >"$SCRATCH/$ENGINE.conf"
+	start_ours "$SCRATCH/run-$ENGINE" -a sql -O "$SCRATCH/$ENGINE.conf" -n 2
+	ours_pid=$DAEMON_PID
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r login realm pw stored active <<<"$c"
+		compare "${login:0:20} right" "$login" "$realm" "$pw"
+		compare "${login:0:20} wrong" "$login" "$realm" "$pw-x"
+	done
+	compare "unknown user" nosuch example.org x
+	compare "two rows" twin example.org twin-pw
+	compare "injection in the login" "x' OR '1'='1" example.org plain-pw
+	compare "injection in the realm" plain "example.org' OR 'a'='a" plain-pw
+	compare "stored hash as password" ssha example.org "$SSHA_STORED"
+	ENGINES_RUN+=("$ENGINE")
+	stop_pid "$ours_pid"
+	stop_pid "$DOVECOT_PID"
+}
+
+ENGINES_RUN=()
+run_engine sqlite3 sqlite sqlite3
+run_engine pgsql pgsql "$PG_BINDIR/initdb" "$PG_BINDIR/pg_ctl" psql runuser
+run_engine mysql mysql mariadb-install-db mariadbd mariadb
+((${#ENGINES_RUN[@]} > 0)) || skip_test "no engine is both built in ours and served by an installed Dovecot driver"
+log "engines compared: ${ENGINES_RUN[*]}"
+check_no_sanitizer_reports "$SCRATCH/ours.log"
 finish

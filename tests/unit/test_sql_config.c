@@ -12,32 +12,34 @@
 
 #include "mechanisms/sql.h"
 
-static char out[SA_SQL_STATEMENT_MAX];
-static enum sa_sql_token params[SA_SQL_PARAMS_MAX];
-static size_t nparams;
+static struct sa_sql_statement st;
 static char err[512];
+
+static bool compile_with(const char *tmpl, bool numbered, bool with_hash)
+{
+	err[0] = '\0';
+	return sa_sql_template_compile(tmpl, numbered, with_hash, &st, err, sizeof(err));
+}
 
 static bool compile(const char *tmpl, bool numbered)
 {
-	err[0] = '\0';
-	return sa_sql_template_compile(tmpl, numbered, out, sizeof(out), params, &nparams, err,
-	                               sizeof(err));
+	return compile_with(tmpl, numbered, false);
 }
 
 static void templates(void **state)
 {
 	(void)state;
 	assert_true(compile("SELECT password FROM mailbox WHERE username = '%U' AND active = '1'", false));
-	assert_string_equal(out, "SELECT password FROM mailbox WHERE username = ? AND active = '1'");
-	assert_int_equal(nparams, 1);
-	assert_int_equal(params[0], SA_SQL_TOK_LOGIN_AT_REALM);
+	assert_string_equal(st.text, "SELECT password FROM mailbox WHERE username = ? AND active = '1'");
+	assert_int_equal(st.nparams, 1);
+	assert_int_equal(st.params[0], SA_SQL_TOK_LOGIN_AT_REALM);
 	assert_true(compile("SELECT p FROM t WHERE u = %u AND d = %r AND x LIKE '100%%'", true));
-	assert_string_equal(out, "SELECT p FROM t WHERE u = $1 AND d = $2 AND x LIKE '100%'");
-	assert_int_equal(nparams, 2);
-	assert_int_equal(params[0], SA_SQL_TOK_LOGIN);
-	assert_int_equal(params[1], SA_SQL_TOK_REALM);
+	assert_string_equal(st.text, "SELECT p FROM t WHERE u = $1 AND d = $2 AND x LIKE '100%'");
+	assert_int_equal(st.nparams, 2);
+	assert_int_equal(st.params[0], SA_SQL_TOK_LOGIN);
+	assert_int_equal(st.params[1], SA_SQL_TOK_REALM);
 	assert_true(compile("SELECT p FROM t WHERE u = 'it''s' AND v = %u", false));
-	assert_string_equal(out, "SELECT p FROM t WHERE u = 'it''s' AND v = ?");
+	assert_string_equal(st.text, "SELECT p FROM t WHERE u = 'it''s' AND v = ?");
 	assert_false(compile("SELECT p FROM t WHERE u = '%u@%r'", false));
 	assert_non_null(strstr(err, "inside a string literal"));
 	assert_false(compile("SELECT p FROM t WHERE u = %x", false));
@@ -45,6 +47,13 @@ static void templates(void **state)
 	assert_false(compile("SELECT p FROM t WHERE u = '%u", false));
 	assert_false(compile("SELECT %u%u%u%u%u%u%u%u%u%u%u%u%u%u%u%u%u", false));
 	assert_non_null(strstr(err, "more than 16 tokens"));
+	/* %h, the new hash, only in sql_update */
+	assert_false(compile("SELECT p FROM t WHERE u = %u AND p <> %h", false));
+	assert_non_null(strstr(err, "%h is only for sql_update"));
+	assert_true(compile_with("UPDATE t SET p = '%h' WHERE u = %U", true, true));
+	assert_string_equal(st.text, "UPDATE t SET p = $1 WHERE u = $2");
+	assert_int_equal(st.params[0], SA_SQL_TOK_NEW_HASH);
+	assert_int_equal(st.params[1], SA_SQL_TOK_LOGIN_AT_REALM);
 }
 
 static void hosts(void **state)
@@ -110,7 +119,8 @@ static void settings(void **state)
 	assert_int_equal(s.timeout_ms, SA_SQL_DEFAULT_TIMEOUT_S * 1000);
 	assert_string_equal(s.hash_policy.default_scheme, "CRYPT");
 	assert_int_equal(s.hash_policy.max_bcrypt_cost, 10);
-	assert_int_equal(s.nparams, 1);
+	assert_int_equal(s.query.nparams, 1);
+	assert_string_equal(s.update.text, "");
 	assert_true(s.tls_verify);
 	assert_false(s.usessl);
 
@@ -145,12 +155,53 @@ static void settings(void **state)
 	assert_non_null(strstr(err, ":4: sql_usessl must be yes or no"));
 }
 
+/* sql_update and sql_upgrade_scheme: both or neither, a scheme we can make, a %h. */
+static void upgrade_settings(void **state)
+{
+	static struct sa_sql_settings s;
+	char text[1024];
+	(void)state;
+	if (sa_sql_engines[0] == NULL)
+		skip();
+	const char *eng = sa_sql_engines[0]->name;
+
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT p FROM t WHERE u = %%U\n"
+	         "sql_update: UPDATE t SET p = %%h WHERE u = %%U\nsql_upgrade_scheme: sha512-crypt\n", eng);
+	assert_true(load(text, &s));
+	assert_int_equal(s.update.nparams, 2);
+	assert_int_equal(s.update.params[0], SA_SQL_TOK_NEW_HASH);
+	assert_string_equal(s.upgrade_scheme, "sha512-crypt");
+	assert_int_equal(s.upgrade_strength, SH_STRENGTH_SHA512_CRYPT);
+
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT 1\n"
+	         "sql_update: UPDATE t SET p = %%h\n", eng);
+	assert_false(load(text, &s));
+	assert_non_null(strstr(err, ":4: sql_update needs sql_upgrade_scheme too"));
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT 1\n"
+	         "sql_upgrade_scheme: ARGON2ID\n", eng);
+	assert_false(load(text, &s));
+	assert_non_null(strstr(err, ":4: sql_upgrade_scheme needs sql_update too"));
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT 1\n"
+	         "sql_update: UPDATE t SET p = %%h\nsql_upgrade_scheme: MD5-CRYPT\n", eng);
+	assert_false(load(text, &s));
+	assert_non_null(strstr(err, ":5: sql_upgrade_scheme MD5-CRYPT: use"));
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT 1\n"
+	         "sql_update: UPDATE t SET p = 'x' WHERE u = %%u\nsql_upgrade_scheme: BLF-CRYPT\n", eng);
+	assert_false(load(text, &s));
+	assert_non_null(strstr(err, ":4: sql_update: no %h"));
+	snprintf(text, sizeof(text), "sql_engine: %s\nsql_database: d\nsql_select: SELECT 1\n"
+	         "sql_update: UPDATE t SET p = %%x\nsql_upgrade_scheme: BLF-CRYPT\n", eng);
+	assert_false(load(text, &s));
+	assert_non_null(strstr(err, ":4: sql_update: unknown token %x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(templates),
 		cmocka_unit_test(hosts),
 		cmocka_unit_test(settings),
+		cmocka_unit_test(upgrade_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
