@@ -231,9 +231,10 @@ static void accept_for_child(struct master *m)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		struct request_policy policy = m->srv->policy;
 		/* The root verifier must not inherit the client's connection. */
-		privsep_enter_worker(&m->srv->opts->chain, &m->srv->identity, fd);
-		conn_serve_blocking(fd, &m->srv->policy);
+		privsep_enter_worker(policy.chain, &m->srv->identity, fd);
+		conn_serve_blocking(fd, &policy);
 		_exit(0);
 	}
 	for (int i = 0; pid > 0 && i < SERVER_MAX_CONNECTION_CHILDREN; i++) {
