@@ -220,5 +220,6 @@ start_fails "an -O for a mechanism that takes none" 'goes to shadow, which takes
 start_fails "a failing init stops the start" 'failed to initialize mechanism ldap' \
 	-a sasldb,ldap -O "$DB" -O "$SCRATCH/no-such.conf"
 
+check_no_sanitizer_reports "$SCRATCH"/*.log
 log "test_chain took $(($(now_ms) - T0)) ms"
 finish
