@@ -171,6 +171,25 @@ check "-O each: sasldb got its file" OK "$(ask "$RUN" onlydb db-pw)"
 check "-O each: ldap got its file" OK "$(ask "$RUN" bob bob-pw)"
 check "-O each: in neither" NO "$(ask "$RUN" nosuch x)"
 stop_pid "$DAEMON_PID"
+# One -O for two mechanisms that read the same file (ldap_* and sql_* keys side by side).
+if [[ " $(ours_mechanisms) " == *" sql "* ]] && command -v sqlite3 >/dev/null; then
+	LITE=$SCRATCH/mail.sqlite
+	printf "CREATE TABLE mailbox (username TEXT NOT NULL, password TEXT NOT NULL);\nINSERT INTO mailbox VALUES ('vuser', '%s');\n" \
+		"$(make_hash sha512crypt v-pw)" | sqlite3 "$LITE"
+	SHARED=$SCRATCH/shared.conf
+	cat "$CONF" >"$SHARED"
+	printf '%s\n' "sql_engine: sqlite3" "sql_database: $LITE" \
+		"sql_select: SELECT password FROM mailbox WHERE username = %u" >>"$SHARED"
+	RUN=$SCRATCH/shared
+	OURS_LOG=$SCRATCH/shared.log start_ours "$RUN" -a ldap,sql -O "$SHARED" -n 1
+	check "-O once: ldap read it" OK "$(ask "$RUN" bob bob-pw)"
+	check "-O once: sql read it" OK "$(ask "$RUN" vuser v-pw)"
+	check "-O once: sql, wrong password" NO "$(ask "$RUN" vuser bob-pw)"
+	check "-O once: ldap leaves sql's keys alone (no warning)" no "$(log_has "$SCRATCH/shared.log" "unknown key sql_")"
+	stop_pid "$DAEMON_PID"
+else
+	log "SKIP -O once for ldap,sql: no sql mechanism or no sqlite3"
+fi
 # '' stands for a mechanism that takes none.
 RUN=$SCRATCH/each2
 use_nss_wrapper "$PW" "$GR" "$SP"
