@@ -170,7 +170,18 @@ OURS_LOG=$SCRATCH/each.log start_ours "$RUN" -a sasldb,ldap -O "$DB" -O "$CONF" 
 check "-O each: sasldb got its file" OK "$(ask "$RUN" onlydb db-pw)"
 check "-O each: ldap got its file" OK "$(ask "$RUN" bob bob-pw)"
 check "-O each: in neither" NO "$(ask "$RUN" nosuch x)"
-stop_pid "$DAEMON_PID"
+# SIGHUP reloads every mechanism of the chain from its own -O; one that cannot keeps its
+# old settings and says so.
+EACH_PID=$DAEMON_PID
+cp "$CONF" "$SCRATCH/ldap.conf.good"
+echo "no colon here" >>"$CONF"
+kill -HUP "$EACH_PID"
+reload_refused() { grep -aqF "reload of mechanism ldap failed, keeping the old settings: " "$SCRATCH/each.log"; }
+check "SIGHUP with a broken ldap file: ldap's reload refused, logged" yes "$(yesno wait_until 10 reload_refused)"
+check "SIGHUP with a broken ldap file: sasldb still answers" OK "$(ask "$RUN" onlydb db-pw)"
+check "SIGHUP with a broken ldap file: ldap still answers" OK "$(ask "$RUN" bob bob-pw)"
+cp "$SCRATCH/ldap.conf.good" "$CONF"
+stop_pid "$EACH_PID"
 # One -O for two mechanisms that read the same file (ldap_* and sql_* keys side by side).
 if [[ " $(ours_mechanisms) " == *" sql "* ]] && command -v sqlite3 >/dev/null; then
 	LITE=$SCRATCH/mail.sqlite
