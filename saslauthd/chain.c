@@ -243,7 +243,7 @@ static enum verdict ask_step(const struct chain_step *s, const struct mech_reque
 static void log_step(const struct chain *c, int i, enum verdict v, const char *reason)
 {
 	static const char *const names[] = { "OK", "NO", "FAIL" };
-	char escaped[4 * MECH_REASON_MAX + 1];
+	char escaped[LOG_ESCAPED_MAX(MECH_REASON_MAX)];
 
 	if (c->count == 1 || !log_verbose())
 		return;
