@@ -555,6 +555,7 @@ static int httpform_check(const struct mech_settings *settings, char *report, si
 
 const struct mechanism mech_httpform = {
 	.name = "httpform",
+	.option_means = MECH_OPTION_CONF_FILE,
 	.init = httpform_init,
 	.auth = httpform_auth,
 	.reload = httpform_init,

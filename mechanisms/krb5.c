@@ -798,6 +798,7 @@ static void sa_krb5_cleanup(void)
 
 const struct mechanism mech_kerberos5 = {
 	.name = "kerberos5",
+	.option_means = MECH_OPTION_CONF_FILE,
 	.init = sa_krb5_init,
 	.auth = sa_krb5_auth,
 	.reload = sa_krb5_reload,

@@ -608,6 +608,7 @@ static void sa_ldap_cleanup(void)
 
 const struct mechanism mech_ldap = {
 	.name = "ldap",
+	.option_means = MECH_OPTION_CONF_FILE,
 	.init = sa_ldap_init,
 	.worker_init = sa_ldap_worker_init,
 	.auth = sa_ldap_auth,

@@ -24,6 +24,7 @@
 #define LDAPC_DEFAULT_SIZE_LIMIT 1
 #define LDAPC_VERSION3 3
 #define LDAPC_WARN_MAX 1024
+#define LDAPC_KEY_PREFIX "ldap_" /* keys with other prefixes belong to other mechanisms */
 
 enum key_type { KEY_STRING, KEY_INT, KEY_SWITCH, KEY_TRISTATE, KEY_ENUM };
 
@@ -259,10 +260,12 @@ bool sa_ldap_settings_load(struct sa_ldap_settings *s, const char *path, ldapc_w
 		int cap = sh_policy_apply(&s->hash_policy, e->key, e->value, problem, sizeof(problem));
 		if (cap < 0)
 			warn(&ctx, e->line, "%s (line ignored)", problem);
-		else if (cap == 0 && k == NULL)
-			warn(&ctx, e->line, "unknown key %s (ignored)", e->key);
-		else if (cap == 0)
+		else if (cap == 0 && k != NULL)
 			apply(&ctx, k, e);
+		else if (cap == 0 && strncmp(e->key, LDAPC_KEY_PREFIX, strlen(LDAPC_KEY_PREFIX)) == 0)
+			warn(&ctx, e->line, "unknown key %s (ignored)", e->key);
+		/* else another mechanism's key (sql_, krb5_, httpform_...): with -a ldap,sql
+		 * both read the same file. */
 	}
 	for (size_t i = 0; i < cfg.count; i++)
 		secret_wipe(cfg.entries[i].value, strlen(cfg.entries[i].value));

@@ -51,8 +51,14 @@ struct mech_settings {
 	const char *services;
 };
 
+/* What -O means to a mechanism (struct mechanism's option_means), so a chain given one
+ * -O can tell whether its mechanisms read it the same way. */
+#define MECH_OPTION_CONF_FILE "configuration file"
+
 struct mechanism {
 	const char *name; /* canonical lower-case name, as in -v and log lines */
+	/* What its -O names (MECH_OPTION_CONF_FILE, "sasldb file", ...); NULL: it ignores -O. */
+	const char *option_means;
 	/* Needs root to decide (e.g. reads /etc/shadow): with --user it runs in a root
 	 * verifier process beside each unprivileged worker. */
 	bool needs_root;

@@ -529,6 +529,7 @@ static int rimap_check(const struct mech_settings *settings, char *report, size_
 
 const struct mechanism mech_rimap = {
 	.name = "rimap",
+	.option_means = "IMAP server list",
 	.init = rimap_init,
 	.auth = rimap_auth,
 	.reload = rimap_init,

@@ -165,6 +165,7 @@ static void sasldb_cleanup(void)
 
 const struct mechanism mech_sasldb = {
 	.name = "sasldb",
+	.option_means = "sasldb file",
 	.init = sasldb_init,
 	.auth = sasldb_auth,
 	.reload = sasldb_reload,

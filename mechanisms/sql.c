@@ -303,6 +303,7 @@ static int sql_check(const struct mech_settings *settings, char *report, size_t 
 
 const struct mechanism mech_sql = {
 	.name = "sql",
+	.option_means = MECH_OPTION_CONF_FILE,
 	.init = load,
 	.worker_init = sql_worker_init,
 	.auth = sql_auth,

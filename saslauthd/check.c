@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/strutil.h"
 #include "saslauthd/daemon.h"
 #include "saslauthd/privsep.h"
 
@@ -45,17 +46,70 @@ static int check_run_dir(const struct options *opts, FILE *out)
 	return line(out, v != RUN_DIR_REFUSED, "run directory", detail);
 }
 
+/* "sasldb: " before a detail when the chain has several mechanisms. */
+static const char *step_detail(const struct chain *c, const struct chain_step *s,
+                               const char *detail, char *buf, size_t bufsz)
+{
+	if (c->count == 1)
+		return detail;
+	str_format(buf, bufsz, "%s: %s", s->mech->name, detail);
+	return buf;
+}
+
+/* One mechanism of the chain: its configuration, then its back-end once. */
+static int check_step(const struct chain *c, const struct chain_step *s, FILE *out)
+{
+	char report[REPORT_MAX] = "";
+	char detail[REPORT_MAX + 64];
+
+	if (s->mech->init != NULL && s->mech->init(&s->settings, report, sizeof(report)) != 0)
+		return line(out, false, "configuration",
+		            step_detail(c, s, report[0] ? report : "rejected", detail, sizeof(detail)));
+	int failures = line(out, true, "configuration",
+	                    step_detail(c, s, "accepted", detail, sizeof(detail)));
+	if (s->mech->check != NULL) {
+		report[0] = '\0';
+		int rc = s->mech->check(&s->settings, report, sizeof(report));
+		failures += line(out, rc == 0, "back-end",
+		                 step_detail(c, s, report[0] ? report : "no detail", detail,
+		                             sizeof(detail)));
+	} else {
+		failures += line(out, true, "back-end",
+		                 step_detail(c, s, "nothing to contact for this mechanism", detail,
+		                             sizeof(detail)));
+	}
+	if (s->mech->cleanup != NULL)
+		s->mech->cleanup();
+	return failures;
+}
+
+static void print_header(const struct options *opts, FILE *out)
+{
+	const struct chain *c = &opts->chain;
+
+	if (c->count == 1) {
+		fprintf(out, "saslauthd --check: mechanism %s%s%s\n", c->name,
+		        opts->mech_option != NULL ? ", -O " : "",
+		        opts->mech_option != NULL ? opts->mech_option : "");
+		return;
+	}
+	fprintf(out, "saslauthd --check: mechanisms");
+	for (int i = 0; i < c->count; i++) {
+		const struct chain_step *s = &c->steps[i];
+		fprintf(out, "%s %s%s%s%s", i > 0 ? "," : "", s->mech->name,
+		        s->settings.option != NULL ? " (-O " : "",
+		        s->settings.option != NULL ? s->settings.option : "",
+		        s->settings.option != NULL ? ")" : "");
+	}
+	fprintf(out, ", asked in this order\n");
+}
+
 int check_run(const struct options *opts, FILE *out)
 {
-	const struct mechanism *mech = opts->mech;
-	struct mech_settings settings = { .option = opts->mech_option,
-	                                  .services = opts->pam_services };
 	char report[REPORT_MAX] = "";
 	int failures = 0;
 
-	fprintf(out, "saslauthd --check: mechanism %s%s%s\n", mech->name,
-	        opts->mech_option != NULL ? ", -O " : "",
-	        opts->mech_option != NULL ? opts->mech_option : "");
+	print_header(opts, out);
 	failures += line(out, true, "command line", "parsed");
 	failures += check_run_dir(opts, out);
 	if (opts->run_as != NULL) {
@@ -63,22 +117,8 @@ int check_run(const struct options *opts, FILE *out)
 		bool ok = privsep_resolve(opts->run_as, &id, report, sizeof(report));
 		failures += line(out, ok, "--user", ok ? opts->run_as : report);
 	}
-	report[0] = '\0';
-	if (mech->init != NULL && mech->init(&settings, report, sizeof(report)) != 0) {
-		failures += line(out, false, "configuration", report[0] ? report : "rejected");
-		fprintf(out, "result: FAIL (%d problem%s)\n", failures, failures == 1 ? "" : "s");
-		return 1;
-	}
-	failures += line(out, true, "configuration", "accepted");
-	if (mech->check != NULL) {
-		report[0] = '\0';
-		int rc = mech->check(&settings, report, sizeof(report));
-		failures += line(out, rc == 0, "back-end", report[0] ? report : "no detail");
-	} else {
-		failures += line(out, true, "back-end", "nothing to contact for this mechanism");
-	}
-	if (mech->cleanup != NULL)
-		mech->cleanup();
+	for (int i = 0; i < opts->chain.count; i++)
+		failures += check_step(&opts->chain, &opts->chain.steps[i], out);
 	if (failures == 0)
 		fprintf(out, "result: OK\n");
 	else

@@ -477,15 +477,11 @@ static void block_signals(void)
 
 static int init_mechanism(const struct options *opts)
 {
-	const struct mechanism *mech = opts->mech;
-	struct mech_settings settings = { .option = opts->mech_option,
-	                                  .services = opts->pam_services };
-	char err[512] = "";
+	char err[2 * CHAIN_ERR_MAX] = "";
 
-	if (mech->init == NULL || mech->init(&settings, err, sizeof(err)) == 0)
+	if (chain_init(&opts->chain, err, sizeof(err)) == 0)
 		return 0;
-	log_core(LOG_ERR, "failed to initialize mechanism %s%s%s", mech->name,
-	         err[0] != '\0' ? ": " : "", err);
+	log_core(LOG_ERR, "%s", err);
 	return 1;
 }
 
@@ -537,7 +533,12 @@ static void log_settings(const struct options *opts)
 	log_debug("num_procs  : %d", opts->workers);
 	log_debug("mech_option: %s", opts->mech_option != NULL ? opts->mech_option : "NULL");
 	log_debug("run_path   : %s", opts->run_dir);
-	log_debug("auth_mech  : %s", opts->mech->name);
+	log_debug("auth_mech  : %s", opts->chain.name);
+	for (int i = 0; opts->chain.count > 1 && i < opts->chain.count; i++)
+		log_debug("mech_option: %s: %s", opts->chain.steps[i].mech->name,
+		          opts->chain.steps[i].settings.option != NULL
+		                  ? opts->chain.steps[i].settings.option
+		                  : "NULL");
 }
 
 static void remove_file(const char *name, const char *what, const struct options *opts)
@@ -581,8 +582,7 @@ static void shutdown_cleanup(struct daemon_state *d)
 		close(d->pid_fd);
 	}
 	stats_remove();
-	if (opts->mech->cleanup != NULL)
-		opts->mech->cleanup();
+	chain_cleanup(&opts->chain);
 	log_core(LOG_INFO, "master exited: %ld", (long)d->master_pid);
 }
 
@@ -626,21 +626,22 @@ int daemon_run(const struct options *opts)
 	}
 	if ((status = create_socket(&d)) != 0)
 		return undo_start(&d, status);
-	stats_create(opts->mech->name);
+	stats_create(opts->chain.name);
 	/* Before the workers are forked: they all share it. */
 	if (opts->cache && !cache_init(opts->cache_kb, opts->cache_timeout))
 		return undo_start(&d, startup_failure(&d, 1, "cannot create the credential cache"));
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 
 	report_ready(&d);
-	char status_line[256];
-	snprintf(status_line, sizeof(status_line), "mechanism %s, %d workers", opts->mech->name,
+	char status_line[CHAIN_NAME_MAX + 64];
+	snprintf(status_line, sizeof(status_line), "mechanism %s, %d workers", opts->chain.name,
 	         opts->workers);
 	sm_notify_ready(status_line);
 
 	struct server srv = {
 		.opts = opts,
-		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat },
+		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat,
+		            .chain = &opts->chain },
 		.listen_fd = d.listen_fd,
 		.identity = identity,
 		.master_fds = { d.pid_fd, d.pid_lock_fd, d.accept_lock_fd, -1 },

@@ -50,7 +50,9 @@ static void print_usage(FILE *out)
 	fprintf(out,
 	        "usage: saslauthd [options]\n\n"
 	        "option information:\n"
-	        "  -a <authmech>  Selects the authentication mechanism to use.\n"
+	        "  -a <authmech>[,<authmech>...]\n"
+	        "                 Selects the authentication mechanism to use; with several,\n"
+	        "                 they are asked in order until one says OK.\n"
 	        "  -c             Enable credential caching.\n"
 	        "  -d             Debugging (don't detach from tty, implies -V)\n"
 	        "  -f             Foreground (don't detach from tty)\n"
@@ -60,7 +62,9 @@ static void print_usage(FILE *out)
 	        "                 login: \"foo@bar\"\n"
 	        "                 The realm name is passed untouched.\n"
 	        "  -O <option>    Optional argument to pass to the authentication\n"
-	        "                 mechanism (sasldb: path of the sasldb2 file).\n"
+	        "                 mechanism (sasldb: path of the sasldb2 file). With a chain:\n"
+	        "                 once for every mechanism, or once per mechanism in -a's\n"
+	        "                 order ('' for none).\n"
 	        "  -l             Do not create the accept lock file mux.accept (kept for\n"
 	        "                 compatibility; workers need no lock around accept()).\n"
 	        "  -m <path>      Alternate path for the saslauthd working directory,\n"
@@ -118,6 +122,19 @@ static bool run_dir_fits(const char *dir)
 	return strlen(dir) + strlen(MUX_NAME) < sizeof(sun.sun_path);
 }
 
+/* Keeps the last CHAIN_MAX: a chain takes at most that many, and a single mechanism
+ * only the last (Cyrus). */
+static void take_mech_option(struct options *opts, const char *arg)
+{
+	if (opts->mech_option_count >= CHAIN_MAX)
+		memmove(opts->mech_options, opts->mech_options + 1,
+		        (CHAIN_MAX - 1) * sizeof(opts->mech_options[0]));
+	opts->mech_options[opts->mech_option_count < CHAIN_MAX ? opts->mech_option_count
+	                                                       : CHAIN_MAX - 1] = arg;
+	opts->mech_option_count++;
+	opts->mech_option = arg;
+}
+
 /* One option letter. Returns -1 to continue, else an exit status. */
 static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 {
@@ -132,7 +149,7 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		}
 		opts->mech_name = arg;
 		return -1;
-	case 'O': opts->mech_option = arg; return -1;
+	case 'O': take_mech_option(opts, arg); return -1;
 	case 'c': opts->cache = true; return -1;
 	case 'l': opts->accept_lock = false; return -1;
 	case 'r': opts->realm_concat = true; return -1;
@@ -243,12 +260,14 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 		print_usage(err);
 		return EXIT_USAGE;
 	}
-	opts->mech = mechanism_find(opts->mech_name);
-	if (opts->mech == NULL) {
-		log_core(LOG_ERR, "unknown authentication mechanism: %s", opts->mech_name);
+	char why[CHAIN_ERR_MAX];
+	if (!chain_parse(&opts->chain, opts->mech_name, opts->mech_options,
+	                 opts->mech_option_count, opts->pam_services, why, sizeof(why))) {
+		log_core(LOG_ERR, "%s", why);
 		return 1;
 	}
-	if (opts->pam_services != NULL && strcmp(opts->mech->name, "pam") != 0) {
+	opts->mech = opts->chain.steps[0].mech;
+	if (opts->pam_services != NULL && !chain_has(&opts->chain, "pam")) {
 		log_core(LOG_ERR, "--pam-services applies to -a pam only");
 		return EXIT_USAGE;
 	}

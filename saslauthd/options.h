@@ -7,6 +7,7 @@
 
 #include "common/limits.h"
 #include "mechanisms/mechanism.h"
+#include "saslauthd/chain.h"
 
 #define OPTIONS_DEFAULT_WORKERS 5
 /* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
@@ -22,9 +23,13 @@
 #define OPTIONS_MAX_WORKER_IDLE 86400
 
 struct options {
-	const struct mechanism *mech;
-	const char *mech_name;   /* as given with -a */
-	const char *mech_option; /* -O, last one wins */
+	const struct mechanism *mech; /* the first of the chain */
+	const char *mech_name;   /* as given with -a: one mechanism or a comma-separated chain */
+	const char *mech_option; /* -O, last one wins (as Cyrus) */
+	/* Every -O, for a chain: the last CHAIN_MAX of mech_option_count given. */
+	const char *mech_options[CHAIN_MAX];
+	int mech_option_count;
+	struct chain chain;      /* -a with each mechanism's -O */
 	char run_dir[SA_PATH_MAX];
 	int workers;             /* -n; 0 = one process per connection; the pool's floor */
 	int max_workers;         /* --max-workers: the pool's ceiling (>= workers) */

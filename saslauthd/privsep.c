@@ -16,12 +16,14 @@
 #include "common/protocol.h"
 #include "common/secret.h"
 #include "common/strutil.h"
+#include "saslauthd/chain.h"
 
-#define PRIVSEP_REQUEST_FIELDS 5
+/* The mechanism's name, then the request's five fields. */
+#define PRIVSEP_REQUEST_FIELDS 6
 
+/* One verifier per worker decides for every mechanism of the chain that needs root. */
 static struct {
-	const struct mechanism *real;
-	struct mechanism proxy;
+	const struct chain *chain;
 	int fd;
 	bool lost;
 } verifier = { .fd = -1 };
@@ -101,19 +103,33 @@ bool privsep_decode(const unsigned char *in, size_t len, char out[][PRIVSEP_FIEL
 
 /* ---------------------------------------------------------------- verifier (root) */
 
-static void verifier_answer(int fd, const struct mechanism *mech, const unsigned char *msg,
+/* The chain's mechanism that needs root and has this name, or NULL. */
+static const struct mechanism *root_mechanism(const struct chain *chain, const char *name)
+{
+	for (int i = 0; i < chain->count; i++) {
+		const struct mechanism *m = chain->steps[i].mech;
+		if (m->needs_root && strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void verifier_answer(int fd, const struct chain *chain, const unsigned char *msg,
                             size_t len)
 {
+	const struct mechanism *mech = NULL;
+
 	static char f[PRIVSEP_REQUEST_FIELDS][PRIVSEP_FIELD_MAX + 1];
 	static unsigned char out[PRIVSEP_MESSAGE_MAX];
 	struct mech_result result;
 	char verdict[2] = { 0, 0 };
 
 	memset(&result, 0, sizeof(result));
-	if (privsep_decode(msg, len, f, PRIVSEP_REQUEST_FIELDS)) {
+	if (privsep_decode(msg, len, f, PRIVSEP_REQUEST_FIELDS) &&
+	    (mech = root_mechanism(chain, f[0])) != NULL) {
 		struct mech_request req = {
-			.login = f[0], .password = f[1], .service = f[2], .realm = f[3],
-			.client_addr = f[4],
+			.login = f[1], .password = f[2], .service = f[3], .realm = f[4],
+			.client_addr = f[5],
 		};
 		mech->auth(&req, &result);
 	} else {
@@ -129,9 +145,9 @@ static void verifier_answer(int fd, const struct mechanism *mech, const unsigned
 	secret_wipe(&result, sizeof(result));
 }
 
-static void verifier_main(int fd, const struct mechanism *mech) __attribute__((noreturn));
+static void verifier_main(int fd, const struct chain *chain) __attribute__((noreturn));
 
-static void verifier_main(int fd, const struct mechanism *mech)
+static void verifier_main(int fd, const struct chain *chain)
 {
 	static unsigned char msg[PRIVSEP_MESSAGE_MAX];
 	sigset_t none;
@@ -145,19 +161,25 @@ static void verifier_main(int fd, const struct mechanism *mech)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (getppid() == 1)
 		_exit(0);
-	if (mech->worker_init != NULL)
-		mech->worker_init();
+	for (int i = 0; i < chain->count; i++) {
+		const struct mechanism *m = chain->steps[i].mech;
+		if (m->needs_root && m->worker_init != NULL)
+			m->worker_init();
+	}
 	for (;;) {
 		ssize_t n = recv(fd, msg, sizeof(msg), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		verifier_answer(fd, mech, msg, (size_t)n);
+		verifier_answer(fd, chain, msg, (size_t)n);
 		secret_wipe(msg, (size_t)n);
 	}
-	if (mech->cleanup != NULL)
-		mech->cleanup();
+	for (int i = 0; i < chain->count; i++) {
+		const struct mechanism *m = chain->steps[i].mech;
+		if (m->needs_root && m->cleanup != NULL)
+			m->cleanup();
+	}
 	_exit(0);
 }
 
@@ -180,12 +202,18 @@ static bool await_verdict(unsigned char *buf, size_t bufsz, size_t *len)
 	return true;
 }
 
-static void proxy_auth(const struct mech_request *req, struct mech_result *result)
+bool privsep_decides(const struct mechanism *mech)
+{
+	return verifier.fd >= 0 && mech->needs_root;
+}
+
+void privsep_auth(const struct mechanism *mech, const struct mech_request *req,
+                  struct mech_result *result)
 {
 	static unsigned char msg[PRIVSEP_MESSAGE_MAX];
 	static char f[3][PRIVSEP_FIELD_MAX + 1];
 	const char *parts[PRIVSEP_REQUEST_FIELDS] = {
-		req->login, req->password, req->service, req->realm, req->client_addr,
+		mech->name, req->login, req->password, req->service, req->realm, req->client_addr,
 	};
 	size_t len = privsep_encode(msg, sizeof(msg), parts, PRIVSEP_REQUEST_FIELDS);
 	bool ok = len > 0 && !verifier.lost &&
@@ -200,7 +228,7 @@ static void proxy_auth(const struct mech_request *req, struct mech_result *resul
 		verifier.lost = true;
 		mech_result_set(result, VERDICT_FAIL, "NO internal mechanism failure",
 		                "privileged verifier of mechanism %s died or did not answer",
-		                verifier.real->name);
+		                mech->name);
 		return;
 	}
 	result->verdict = (enum verdict)(f[0][0] - '0');
@@ -209,7 +237,7 @@ static void proxy_auth(const struct mech_request *req, struct mech_result *resul
 	secret_wipe(f, sizeof(f));
 }
 
-static bool start_verifier(const struct mechanism *mech, int client_fd)
+static bool start_verifier(const struct chain *chain, int client_fd)
 {
 	int sv[2];
 
@@ -228,18 +256,12 @@ static bool start_verifier(const struct mechanism *mech, int client_fd)
 		close(sv[0]);
 		if (client_fd >= 0)
 			close(client_fd); /* the root side never touches a client */
-		verifier_main(sv[1], mech);
+		verifier_main(sv[1], chain);
 	}
 	close(sv[1]);
 	verifier.fd = sv[0];
-	verifier.real = mech;
-	verifier.proxy = *mech;
-	verifier.proxy.init = NULL;
-	verifier.proxy.worker_init = NULL;
-	verifier.proxy.reload = NULL;
-	verifier.proxy.cleanup = NULL;
-	verifier.proxy.auth = proxy_auth;
-	log_debug("started privileged verifier %d for mechanism %s", (int)pid, mech->name);
+	verifier.chain = chain;
+	log_debug("started privileged verifier %d for mechanism %s", (int)pid, chain->name);
 	return true;
 }
 
@@ -257,20 +279,23 @@ static void drop_privileges(const struct privsep_identity *id)
 	prctl(PR_SET_DUMPABLE, 0);
 }
 
-const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int client_fd)
+static bool chain_needs_root(const struct chain *chain)
 {
-	const struct mechanism *serve = mech;
-
-	if (id == NULL || !id->enabled)
-		return mech;
-	if (mech->needs_root) {
-		if (!start_verifier(mech, client_fd))
-			_exit(1);
-		serve = &verifier.proxy;
+	for (int i = 0; i < chain->count; i++) {
+		if (chain->steps[i].mech->needs_root)
+			return true;
 	}
+	return false;
+}
+
+void privsep_enter_worker(const struct chain *chain, const struct privsep_identity *id,
+                          int client_fd)
+{
+	if (id == NULL || !id->enabled)
+		return;
+	if (chain_needs_root(chain) && !start_verifier(chain, client_fd))
+		_exit(1);
 	drop_privileges(id);
-	return serve;
 }
 
 bool privsep_verifier_lost(void)

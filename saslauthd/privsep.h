@@ -38,13 +38,23 @@ bool privsep_decode(const unsigned char *in, size_t len, char out[][PRIVSEP_FIEL
 /* Resolve "user[:group]" (group defaults to the user's primary group). */
 bool privsep_resolve(const char *spec, struct privsep_identity *id, char *err, size_t errsz);
 
-/* In a freshly forked worker: start the root verifier when the mechanism needs root
- * (it does not keep client_fd: the listening socket, or with -n 0 the client's
- * connection), then drop to the identity. Returns the mechanism the
- * worker must call (the real one, or a proxy to the verifier); exits the process if
- * privileges cannot be dropped. */
-const struct mechanism *privsep_enter_worker(const struct mechanism *mech,
-                                             const struct privsep_identity *id, int client_fd);
+struct chain;
+
+/* In a freshly forked worker: start the root verifier when a mechanism of the chain
+ * needs root (it does not keep client_fd: the listening socket, or with -n 0 the
+ * client's connection), then drop to the identity. Exits the process if privileges
+ * cannot be dropped. The chain must outlive the worker (the verifier reads it). */
+void privsep_enter_worker(const struct chain *chain, const struct privsep_identity *id,
+                          int client_fd);
+
+/* True when this worker's verifier decides for mech (--user and mech needs root): then
+ * ask through privsep_auth, not mech->auth. */
+bool privsep_decides(const struct mechanism *mech);
+
+/* Have the verifier run mech->auth; a dead or silent verifier gives
+ * "NO internal mechanism failure" (VERDICT_FAIL). */
+void privsep_auth(const struct mechanism *mech, const struct mech_request *req,
+                  struct mech_result *result);
 
 /* True once the verifier has died: the worker should stop after the current request
  * so the master replaces the pair. */

@@ -50,7 +50,7 @@ static void escape_for_log(struct escaped_request *e, const struct mech_request 
 }
 
 /* Cyrus's line formats; [remote=...] only for 5-field requests, as Cyrus master. */
-static void log_outcome(const struct request_policy *policy, const struct request *req,
+static void log_outcome(const char *mech_name, const struct request *req,
                         const struct mech_request *mreq, bool ok, const char *reason)
 {
 	struct escaped_request e;
@@ -58,7 +58,7 @@ static void log_outcome(const struct request_policy *policy, const struct reques
 
 	if (ok && !log_verbose())
 		return;
-	escape_for_log(&e, mreq, policy->mech->name, reason);
+	escape_for_log(&e, mreq, mech_name, reason);
 	if (req->field_count == 5)
 		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
 	if (ok)
@@ -101,53 +101,37 @@ static bool empty_field_reply(const struct request *req, char *reply, size_t rep
 	return true;
 }
 
-/* The one verdict of a request: the mechanism's, provided its reply text agrees (Cyrus
- * looked only at the text's first two bytes). An empty reply, an unknown one, or a text
- * that contradicts the verdict is a mechanism bug: the answer becomes
- * "NO internal mechanism failure" (VERDICT_FAIL), which is never cached. */
-static enum verdict settle_verdict(const struct mechanism *mech, struct mech_result *r,
-                                   bool *log_failure)
+/* The chain of -a, or the policy's one mechanism. */
+static const struct chain *policy_chain(const struct request_policy *policy, struct chain *one)
 {
-	bool says_ok = strncmp(r->reply, "OK", 2) == 0;
-	bool says_no = strncmp(r->reply, "NO", 2) == 0;
-
-	*log_failure = true;
-	if (r->verdict == VERDICT_OK && says_ok)
-		return VERDICT_OK;
-	if ((r->verdict == VERDICT_NO || r->verdict == VERDICT_FAIL) && says_no)
-		return r->verdict;
-	if (r->reply[0] == '\0') {
-		log_core(LOG_ERR, "internal mechanism failure: %s", mech->name);
-	} else if (says_ok || says_no) {
-		log_core(LOG_ERR, "mechanism %s: its verdict contradicts its reply", mech->name);
-	} else {
-		log_core(LOG_ERR, "mechanism returned unknown response: %s", mech->name);
-		*log_failure = false; /* as Cyrus: no auth failure line for these */
-	}
-	mech_result_set(r, VERDICT_FAIL, "NO internal mechanism failure", "internal mechanism failure");
-	return VERDICT_FAIL;
+	if (policy->chain != NULL)
+		return policy->chain;
+	chain_of_one(one, policy->mech);
+	return one;
 }
 
-/* Call the mechanism; the settled verdict alone decides the reply, the cache, the log
- * line and the statistics. */
+/* Ask the chain; its settled verdict alone decides the reply, the cache, the log line and
+ * the statistics. */
 static void ask_mechanism(const struct request_policy *policy, const struct request *req,
                           const struct mech_request *mreq, const struct cache_ticket *ticket,
                           char *reply, size_t replysz)
 {
 	struct mech_result result;
+	struct chain one;
+	const char *decider;
 	bool log_failure;
 
 	memset(&result, 0, sizeof(result));
 	int64_t started = sa_clock_us();
-	policy->mech->auth(mreq, &result);
-	enum verdict v = settle_verdict(policy->mech, &result, &log_failure);
+	enum verdict v = chain_decide(policy_chain(policy, &one), mreq, &result, &decider,
+	                              &log_failure);
 	stats_record(v, sa_clock_us() - started);
 
 	if (v == VERDICT_OK) {
 		cache_store(ticket);
-		log_outcome(policy, req, mreq, true, "");
+		log_outcome(decider, req, mreq, true, "");
 	} else if (log_failure) {
-		log_outcome(policy, req, mreq, false, result.reason);
+		log_outcome(decider, req, mreq, false, result.reason);
 	}
 	str_copy(reply, replysz, result.reply);
 	secret_wipe(&result, sizeof(result));

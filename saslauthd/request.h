@@ -1,5 +1,5 @@
 /* The single place where a decoded request becomes a verdict and a reply:
- * field checks, -r, (later: cache, throttling, chaining), the mechanism, the log line. */
+ * field checks, -r, (later: cache, throttling), the mechanism chain, the log line. */
 #ifndef SASLAUTHD_REQUEST_H
 #define SASLAUTHD_REQUEST_H
 
@@ -8,10 +8,12 @@
 
 #include "common/protocol.h"
 #include "mechanisms/mechanism.h"
+#include "saslauthd/chain.h"
 
 struct request_policy {
-	const struct mechanism *mech;
+	const struct mechanism *mech; /* the first of the chain */
 	bool realm_concat; /* -r */
+	const struct chain *chain; /* -a; NULL: mech alone */
 };
 
 /* Decide req and write the reply text (NUL-terminated) into reply. */

@@ -198,19 +198,11 @@ static void signal_workers(struct master *m, int sig)
 
 static void reload(struct master *m)
 {
-	const struct mechanism *mech = m->srv->policy.mech;
-	char err[512] = "";
-
 	log_core(LOG_INFO, "SIGHUP received: reloading");
 	sm_notify_reloading();
-	if (mech->reload != NULL) {
-		struct mech_settings settings = { .option = m->srv->opts->mech_option };
-		if (mech->reload(&settings, err, sizeof(err)) != 0) {
-			log_core(LOG_ERR, "reload of mechanism %s failed, keeping the old settings: %s",
-			         mech->name, err);
-			sm_notify_ready("reload failed, old settings kept");
-			return;
-		}
+	if (chain_reload(&m->srv->opts->chain) != 0) {
+		sm_notify_ready("reload failed, old settings kept");
+		return;
 	}
 	if (cache_enabled()) {
 		cache_flush();
@@ -241,7 +233,7 @@ static void accept_for_child(struct master *m)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		struct request_policy policy = m->srv->policy;
 		/* The root verifier must not inherit the client's connection. */
-		policy.mech = privsep_enter_worker(policy.mech, &m->srv->identity, fd);
+		privsep_enter_worker(policy.chain, &m->srv->identity, fd);
 		conn_serve_blocking(fd, &policy);
 		_exit(0);
 	}

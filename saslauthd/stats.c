@@ -11,11 +11,12 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "saslauthd/chain.h"
 #include "saslauthd/daemon.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 4u
-#define STATS_MECH_MAX 32
+#define STATS_VERSION 5u
+#define STATS_MECH_MAX CHAIN_NAME_MAX /* a chain is named by all its mechanisms */
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
 static const int64_t bucket_bounds_us[] = { 1000, 5000, 10000, 50000, 100000, 500000,
@@ -123,6 +124,9 @@ static void print_page(const struct stats_page *p, FILE *out)
 	print_counter(out, "saslauthd_pool_retired_total",
 	              "Workers above -n stopped after --worker-idle without work.", p->mech, "",
 	              p->counters[STAT_POOL_RETIRED]);
+	print_counter(out, "saslauthd_chain_steps_total",
+	              "Mechanisms of an -a chain asked after the first (a NO or FAIL moved on).",
+	              p->mech, "", p->counters[STAT_CHAIN_STEP]);
 	int64_t busy = p->gauges[STAT_G_BUSY], total = p->gauges[STAT_G_WORKERS];
 	fprintf(out, "# HELP saslauthd_workers Worker processes (deciders), by state.\n"
 	             "# TYPE saslauthd_workers gauge\n"

@@ -24,6 +24,7 @@ enum stats_counter {
 	STAT_STALLED_DROPPED, /* incomplete connections dropped at the connection limit */
 	STAT_POOL_GROWN,   /* workers started above -n because all were deciding */
 	STAT_POOL_RETIRED, /* workers above -n stopped after --worker-idle */
+	STAT_CHAIN_STEP,   /* -a chain: mechanisms asked after the first for one request */
 	STAT_COUNTER_COUNT
 };
 

@@ -406,15 +406,14 @@ void worker_main(const struct worker_config *cfg)
 	init_slots(&w);
 	w.cfg = cfg;
 	w.policy = *cfg->policy;
-	w.policy.mech = privsep_enter_worker(cfg->policy->mech, cfg->identity, cfg->listen_fd);
+	privsep_enter_worker(cfg->policy->chain, cfg->identity, cfg->listen_fd);
 	w.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w.epfd < 0) {
 		log_core(LOG_ERR, "epoll_create1: %s", strerror(errno));
 		_exit(1);
 	}
 	sigemptyset(&wait_mask);
-	if (w.policy.mech->worker_init != NULL)
-		w.policy.mech->worker_init();
+	chain_worker_init(w.policy.chain);
 	start_listening(&w);
 	watch_verifier(&w);
 	for (;;) {
@@ -441,7 +440,6 @@ void worker_main(const struct worker_config *cfg)
 		}
 		expire(&w, sa_clock_ms());
 	}
-	if (w.policy.mech->cleanup != NULL)
-		w.policy.mech->cleanup();
+	chain_cleanup(w.policy.chain);
 	_exit(0);
 }

@@ -123,6 +123,17 @@ static void unknown_and_bad_values_are_reported_and_ignored(void **state)
 	assert_non_null(strstr(warnings, ":4: custom  is not a valid value for ldap_auth_method"));
 }
 
+/* One saslauthd.conf for -a ldap,sql: the other mechanisms' keys are not ldap's to warn about. */
+static void other_mechanisms_keys_are_left_alone(void **state)
+{
+	char err[256];
+	(void)state;
+	assert_true(load_text("sql_engine: sqlite3\nhttpform_url: http://x/\nldap_scope: one\n", err,
+	                      sizeof(err)));
+	assert_int_equal(s.scope, LDAPC_SCOPE_ONE);
+	assert_int_equal(nwarnings, 0);
+}
+
 static void derived_rules(void **state)
 {
 	char err[256];
@@ -169,6 +180,7 @@ int main(void)
 		cmocka_unit_test(keys_aliases_last_wins),
 		cmocka_unit_test(switches),
 		cmocka_unit_test(unknown_and_bad_values_are_reported_and_ignored),
+		cmocka_unit_test(other_mechanisms_keys_are_left_alone),
 		cmocka_unit_test(derived_rules),
 		cmocka_unit_test(long_group_filter_not_truncated),
 		cmocka_unit_test(fatal_errors),

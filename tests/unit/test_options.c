@@ -194,6 +194,105 @@ static void pool_bounds(void **state)
 	assert_int_equal(parse(ARGC(too_many), too_many), 1);
 }
 
+/* -a with several mechanisms: order, canonical names, the chain's name. */
+static void chain_of_mechanisms(void **state)
+{
+	const char *argv[] = { "saslauthd", "-a", "GETPWENT,shadow", NULL };
+	const char *one[] = { "saslauthd", "-a", "shadow", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv), -1);
+	assert_int_equal(opts.chain.count, 2);
+	assert_string_equal(opts.chain.steps[0].mech->name, "getpwent");
+	assert_string_equal(opts.chain.steps[1].mech->name, "shadow");
+	assert_string_equal(opts.chain.name, "getpwent,shadow");
+	assert_ptr_equal(opts.mech, opts.chain.steps[0].mech);
+	assert_null(opts.chain.steps[0].settings.option);
+	assert_null(opts.chain.steps[1].settings.option);
+	assert_int_equal(parse(ARGC(one), one), -1);
+	assert_int_equal(opts.chain.count, 1);
+	assert_string_equal(opts.chain.name, "shadow");
+}
+
+/* Unknown, repeated and empty elements are refused at start, like an unknown -a. */
+static void bad_chains_exit_non_zero(void **state)
+{
+	static const char *const lists[] = {
+		"shadow,kerberos4", "kerberos4,shadow", "shadow,SHADOW", "getpwent,shadow,getpwent",
+		"shadow,", ",shadow", "shadow,,getpwent", "", ",", "shadow, getpwent",
+		"shadow,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const char *argv[] = { "saslauthd", "-a", lists[i], NULL };
+		assert_int_equal(parse(ARGC(argv), argv), 1);
+	}
+}
+
+/* One mechanism: the last -O wins however many were given (Cyrus). */
+static void single_mechanism_last_option_wins(void **state)
+{
+	const char *argv[40] = { "saslauthd", "-a", "shadow" };
+	char values[18][8];
+	int argc = 3;
+	(void)state;
+	for (int i = 0; i < 18; i++) {
+		snprintf(values[i], sizeof(values[i]), "o%d", i);
+		argv[argc++] = "-O";
+		argv[argc++] = values[i];
+	}
+	argv[argc] = NULL;
+	assert_int_equal(parse(argc, argv), -1);
+	assert_string_equal(opts.chain.steps[0].settings.option, "o17");
+	assert_string_equal(opts.mech_option, "o17");
+	assert_int_equal(opts.mech_option_count, 18);
+}
+
+#if defined(WITH_SASLDB) && defined(WITH_RIMAP) && defined(WITH_LDAP) && defined(WITH_SQL)
+/* A chain: one -O reaches every mechanism that reads one, when they read the same kind of
+ * thing; as many -O as mechanisms go one each, in order ('' = none); anything else fails. */
+static void chain_options(void **state)
+{
+	const char *shared[] = { "saslauthd", "-a", "ldap,shadow,sql", "-O", "/etc/x.conf", NULL };
+	const char *sasldb_shadow[] = { "saslauthd", "-a", "sasldb,shadow", "-O", "/db", NULL };
+	const char *each[] = { "saslauthd", "-a", "sasldb,shadow,rimap", "-O", "/db", "-O", "",
+	                       "-O", "imap.example.org", NULL };
+	const char *conflict[] = { "saslauthd", "-a", "sasldb,rimap", "-O", "x", NULL };
+	const char *to_ignorer[] = { "saslauthd", "-a", "sasldb,shadow", "-O", "/db", "-O", "x", NULL };
+	const char *count[] = { "saslauthd", "-a", "sasldb,shadow,ldap", "-O", "a", "-O", "b", NULL };
+	const char *four[] = { "saslauthd", "-a", "sasldb,ldap", "-O", "a", "-O", "b", "-O", "c",
+	                       "-O", "d", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(shared), shared), -1);
+	assert_string_equal(opts.chain.steps[0].settings.option, "/etc/x.conf");
+	assert_null(opts.chain.steps[1].settings.option); /* shadow reads no -O */
+	assert_string_equal(opts.chain.steps[2].settings.option, "/etc/x.conf");
+	assert_int_equal(parse(ARGC(sasldb_shadow), sasldb_shadow), -1);
+	assert_string_equal(opts.chain.steps[0].settings.option, "/db");
+	assert_null(opts.chain.steps[1].settings.option);
+	assert_int_equal(parse(ARGC(each), each), -1);
+	assert_string_equal(opts.chain.steps[0].settings.option, "/db");
+	assert_null(opts.chain.steps[1].settings.option);
+	assert_string_equal(opts.chain.steps[2].settings.option, "imap.example.org");
+	assert_int_equal(parse(ARGC(conflict), conflict), 1);
+	assert_int_equal(parse(ARGC(to_ignorer), to_ignorer), 1);
+	assert_int_equal(parse(ARGC(count), count), 1);
+	assert_int_equal(parse(ARGC(four), four), 1);
+}
+#endif
+
+#ifdef WITH_PAM
+/* --pam-services needs pam somewhere in the chain; every step gets it (pam reads it). */
+static void pam_services_in_a_chain(void **state)
+{
+	const char *with[] = { "saslauthd", "-a", "shadow,pam", "--pam-services", "imap", NULL };
+	const char *without[] = { "saslauthd", "-a", "shadow,getpwent", "--pam-services", "imap", NULL };
+	(void)state;
+	assert_int_equal(parse(ARGC(with), with), -1);
+	assert_string_equal(opts.chain.steps[1].settings.services, "imap");
+	assert_int_equal(parse(ARGC(without), without), 1);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +305,15 @@ int main(void)
 		cmocka_unit_test(errors_exit_non_zero),
 		cmocka_unit_test(run_dir_must_fit_sun_path),
 		cmocka_unit_test(pool_bounds),
+		cmocka_unit_test(chain_of_mechanisms),
+		cmocka_unit_test(bad_chains_exit_non_zero),
+		cmocka_unit_test(single_mechanism_last_option_wins),
+#if defined(WITH_SASLDB) && defined(WITH_RIMAP) && defined(WITH_LDAP) && defined(WITH_SQL)
+		cmocka_unit_test(chain_options),
+#endif
+#ifdef WITH_PAM
+		cmocka_unit_test(pam_services_in_a_chain),
+#endif
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
