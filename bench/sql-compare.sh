@@ -38,11 +38,6 @@ sha512crypt | md5crypt) PAM_CRYPT=1 DEFAULT_SCHEME=CRYPT ;;
 esac
 require_mariadb
 require_ours sql
-PAM_MYSQL_SO=""
-for d in /usr/lib/x86_64-linux-gnu/security /usr/lib/aarch64-linux-gnu/security /lib/security; do
-	[[ -e "$d/pam_mysql.so" ]] && PAM_MYSQL_SO="$d/pam_mysql.so" && break
-done
-[[ -n "$PAM_MYSQL_SO" ]] || die "pam_mysql.so not found (Debian package libpam-mysql)"
 
 # ---------------------------------------------------------------- the table
 start_mariadb bench >/dev/null
@@ -50,9 +45,10 @@ SOCK="$SCRATCH/bench/sock"
 my_sql bench "CREATE DATABASE mail" mysql
 my_sql bench "CREATE TABLE mailbox (username VARCHAR(255) NOT NULL PRIMARY KEY, password VARCHAR(255) NOT NULL, active INT NOT NULL, domain VARCHAR(255) NOT NULL)"
 my_sql bench "CREATE USER saslauthd@localhost IDENTIFIED BY 'db-secret'; GRANT SELECT ON mail.mailbox TO saslauthd@localhost"
-# Lower case: libpam looks service names up in lower case.
-SERVICE="sa-bench-sql-${SCRATCH##*.}"
-SERVICE=${SERVICE,,}
+PAM_ARGS=(host="$SOCK" user=saslauthd passwd=db-secret db=mail table=mailbox usercolumn=username
+	passwdcolumn=password where=active=1 crypt="$PAM_CRYPT")
+pam_mysql_service "${PAM_ARGS[@]}"
+SERVICE=$PAM_MYSQL_SERVICE
 REQS="$SCRATCH/requests"
 {
 	for i in $(seq -w 1 "$NUSERS"); do
@@ -66,14 +62,6 @@ for i in $(seq -w 1 "$NUSERS"); do
 	for k in 1 2 3 4 5 6 7 8 9; do printf 'OK\tbenchu%s\tPw-%s-secret\t%s\t\n' "$i" "$i" "$SERVICE"; done
 	printf 'NO\tbenchu%s\twrong\t%s\t\n' "$i" "$SERVICE"
 done >"$REQS"
-
-# ---------------------------------------------------------------- Cyrus + pam_mysql
-PAMFILE="/etc/pam.d/$SERVICE"
-[[ ! -e "$PAMFILE" ]] || die "$PAMFILE exists"
-on_cleanup "rm -f '$PAMFILE'"
-# account: pam_permit, so that Cyrus's pam_acct_mgmt costs no second query (ours has none).
-PAM_ARGS="host=$SOCK user=saslauthd passwd=db-secret db=mail table=mailbox usercolumn=username passwdcolumn=password where=active=1 crypt=$PAM_CRYPT"
-printf 'auth required %s %s\naccount required pam_permit.so\n' "$PAM_MYSQL_SO" "$PAM_ARGS" >"$PAMFILE"
 
 CONF="$SCRATCH/sql.conf"
 printf '%s\n' "sql_engine: mysql" "sql_hostnames: $SOCK" "sql_user: saslauthd" "sql_passwd: db-secret" \

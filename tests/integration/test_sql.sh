@@ -294,6 +294,14 @@ if [[ "$ENGINES" == *" pgsql "* ]]; then
 	pg_sql pg1 "GRANT UPDATE ON mailbox TO saslauthd" >/dev/null
 	pg_stored() { psql -X -At -h "$SCRATCH/pg1" -p "$PG_PORT_pg1" -U postgres -d mail -c "SELECT password FROM mailbox WHERE username = '$1'"; }
 	upgrade_cases pgsql ARGON2ID pg_stored "sql_hostnames: 127.0.0.1:$PG_PORT_pg1" "${PGBASE[@]}"
+	# an update the database refuses when it runs (PostgreSQL checks privileges then)
+	pg_sql pg1 "REVOKE UPDATE ON mailbox FROM saslauthd" >/dev/null
+	with_ours pg-nogrant "sql_hostnames: 127.0.0.1:$PG_PORT_pg1" "${PGBASE[@]}" "$UPDATE" "sql_upgrade_scheme: ARGON2ID"
+	before=$(pg_stored up_bad@example.org)
+	expect OK "pgsql refused sql_update: the login still succeeds" up_bad up-bad-pw example.org
+	check "pgsql refused sql_update: the value is unchanged" "$before" "$(pg_stored up_bad@example.org)"
+	check_match "pgsql refused sql_update: one line says why" \
+		"hash upgrade of up_bad@example.org to \\{ARGON2ID\\} failed: sql_update: .*permission denied" "$(tail -5 "$SCRATCH/ours.log")"
 else
 	log "SKIP pgsql: engine not built"
 fi
