@@ -24,6 +24,9 @@ enum stats_counter {
 	STAT_STALLED_DROPPED, /* incomplete connections dropped at the connection limit */
 	STAT_POOL_GROWN,   /* workers started above -n because all were deciding */
 	STAT_POOL_RETIRED, /* workers above -n stopped after --worker-idle */
+	STAT_DELAYED,      /* replies held back by --fail-delay */
+	STAT_NEGATIVE_HIT, /* refused from the negative cache (--negative-ttl) */
+	STAT_STALE_HIT,    /* back-end failed, an expired entry answered OK (--stale-ttl) */
 	STAT_COUNTER_COUNT
 };
 
