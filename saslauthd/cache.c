@@ -63,6 +63,19 @@ static struct {
 	EVP_MAC *hmac; /* fetched once, before the fork */
 } cache;
 
+static long long wall_seconds(void)
+{
+	return (long long)time(NULL);
+}
+
+/* Entry times are wall-clock seconds, as Cyrus's; replaceable by the unit tests. */
+static long long (*cache_now)(void) = wall_seconds;
+
+void cache_set_clock(long long (*now)(void))
+{
+	cache_now = now != NULL ? now : wall_seconds;
+}
+
 static bool is_prime(unsigned long n)
 {
 	if (n < 2)
@@ -286,7 +299,7 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 	if (!hmac(key_parts, 4, t->key) || !hmac(verifier_parts, 6, t->verifier))
 		return false;
 	t->usable = true;
-	t->looked_up = (long long)time(NULL);
+	t->looked_up = cache_now();
 	t->generation = current_generation();
 	t->slot = (unsigned)(((unsigned long)t->key[0] << 24 | (unsigned long)t->key[1] << 16 |
 	                      (unsigned long)t->key[2] << 8 | t->key[3]) % cache.nslots);
@@ -372,7 +385,7 @@ bool cache_stale_hit(const struct cache_ticket *t)
 		return false;
 	/* Now, not at lookup: the back-end may have taken its whole timeout to fail. A flush
 	 * since the lookup (SIGHUP) forgets the entry. */
-	long long now = (long long)time(NULL);
+	long long now = cache_now();
 	unsigned long long generation = current_generation();
 	struct cache_slot *s = &cache.slots[t->slot];
 	lock_slot(s);

@@ -62,6 +62,9 @@ void cache_store_negative(const struct cache_ticket *ticket);
  * same key and password expired less than --stale-ttl ago. */
 bool cache_stale_hit(const struct cache_ticket *ticket);
 
+/* Tests only: the clock entries are timed by (NULL: wall-clock seconds). */
+void cache_set_clock(long long (*now)(void));
+
 /* Forget every entry (SIGHUP: the admin's way to make a changed password count now).
  * Takes no lock: safe in the root master whatever the workers do to the shared memory. */
 void cache_flush(void);

@@ -398,7 +398,10 @@ static void begin_stop(struct worker *w)
 	stop_listening(w);
 	for (uint32_t s = w->open.head; s != NO_SLOT; s = w->next[s])
 		conn_hurry(&w->pool[s], by);
-	/* Delayed failures keep their delay, but within the grace the master allows. */
+	/* Delayed failures keep their delay, but within the grace the master allows. Cutting
+	 * it short would let anyone who can make workers recycle (--max-requests) skip it;
+	 * the price: while it finishes them, a stopping worker accepts nothing (with -n 1,
+	 * up to WORKER_STOP_GRACE_MS without an acceptor every --max-requests requests). */
 	w->stop_by = by;
 	for (uint32_t s = w->delayed.head; s != NO_SLOT; s = w->next[s]) {
 		if (w->pool[s].reply_at > by)
