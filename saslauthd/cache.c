@@ -18,11 +18,25 @@
 /* Fields are separated by a byte that cannot occur in them (requests refuse NUL). */
 #define CACHE_FIELD_SEPARATOR "\0"
 
+enum entry_kind {
+	ENTRY_POSITIVE, /* the password was right (Cyrus's only kind) */
+	ENTRY_NEGATIVE  /* the password was wrong (--negative-ttl) */
+};
+
 struct cache_entry {
 	unsigned char key[CACHE_DIGEST_LEN];      /* HMAC(login, realm, service, address) */
 	unsigned char verifier[CACHE_DIGEST_LEN]; /* HMAC(key, password) */
 	long long created;                        /* 0: never used */
 	unsigned long long generation;            /* valid only while it is the current one */
+	unsigned char kind;                       /* enum entry_kind */
+};
+
+/* How readily a store overwrites an entry, lowest first. */
+enum entry_rank {
+	RANK_FREE,     /* never used, flushed, or past every use */
+	RANK_NEGATIVE, /* a wrong password within --negative-ttl */
+	RANK_STALE,    /* expired, but may still answer within --stale-ttl */
+	RANK_POSITIVE  /* a live success */
 };
 
 struct cache_slot {
@@ -43,6 +57,8 @@ static struct {
 	struct cache_slot *slots;
 	unsigned nslots;
 	long timeout;
+	long negative_ttl; /* 0: wrong passwords are not remembered */
+	long stale_ttl;    /* 0: expired entries are never used */
 	unsigned char secret[CACHE_SECRET_LEN];
 	EVP_MAC *hmac; /* fetched once, before the fork */
 } cache;
@@ -55,6 +71,19 @@ static bool keyed_stale;
 static void mark_keyed_stale(void)
 {
 	keyed_stale = true;
+}
+
+static long long wall_seconds(void)
+{
+	return (long long)time(NULL);
+}
+
+/* Entry times are wall-clock seconds, as Cyrus's; replaceable by the unit tests. */
+static long long (*cache_now)(void) = wall_seconds;
+
+void cache_set_clock(long long (*now)(void))
+{
+	cache_now = now != NULL ? now : wall_seconds;
 }
 
 static bool is_prime(unsigned long n)
@@ -144,6 +173,12 @@ bool cache_enabled(void)
 	return cache.slots != NULL;
 }
 
+void cache_set_failure_ttls(long negative_ttl_s, long stale_ttl_s)
+{
+	cache.negative_ttl = negative_ttl_s > 0 ? negative_ttl_s : 0;
+	cache.stale_ttl = stale_ttl_s > 0 ? stale_ttl_s : 0;
+}
+
 /* HMAC-SHA256 under the per-start secret over the parts, each with its terminating NUL
  * so "ab"+"c" != "a"+"bc". The keyed context is prepared once per process and copied
  * per use: keying an OpenSSL 3 MAC context costs more than the hashing itself. */
@@ -191,6 +226,74 @@ static void lock_slot(struct cache_slot *s)
 		pthread_mutex_consistent(&s->lock); /* the entries are plain data: still fine */
 }
 
+static bool same_key(const struct cache_entry *e, const struct cache_ticket *t,
+                     unsigned long long generation)
+{
+	return entry_live(e, generation) && memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0;
+}
+
+static bool same_password(const struct cache_entry *e, const struct cache_ticket *t)
+{
+	return secret_equal(e->verifier, CACHE_DIGEST_LEN, t->verifier, CACHE_DIGEST_LEN);
+}
+
+/* A positive entry that may still answer: live, or (stale) expired less than
+ * --stale-ttl ago. */
+static bool positive_within(const struct cache_entry *e, long long now, long extra)
+{
+	return e->kind == ENTRY_POSITIVE && e->created > now - cache.timeout - extra;
+}
+
+static bool negative_live(const struct cache_entry *e, long long now)
+{
+	return e->kind == ENTRY_NEGATIVE && e->created > now - cache.negative_ttl;
+}
+
+static enum entry_rank rank_of(const struct cache_entry *e, unsigned long long generation,
+                               long long now)
+{
+	if (!entry_live(e, generation))
+		return RANK_FREE;
+	if (e->kind == ENTRY_NEGATIVE)
+		return negative_live(e, now) ? RANK_NEGATIVE : RANK_FREE;
+	if (positive_within(e, now, 0))
+		return RANK_POSITIVE;
+	return positive_within(e, now, cache.stale_ttl) ? RANK_STALE : RANK_FREE;
+}
+
+/* The entry to overwrite among those ranked at most max_rank: the lowest rank, then the
+ * oldest (a dead entry counts as the oldest). -1 when every entry ranks higher. */
+static int pick_victim(const struct cache_slot *s, const struct cache_ticket *t,
+                       enum entry_rank max_rank)
+{
+	int victim = -1;
+	enum entry_rank victim_rank = max_rank;
+	long long victim_age = 0;
+
+	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
+		const struct cache_entry *e = &s->entries[i];
+		enum entry_rank r = rank_of(e, t->generation, t->looked_up);
+		long long age = entry_live(e, t->generation) ? e->created : 0;
+		if (r > max_rank)
+			continue;
+		if (victim < 0 || r < victim_rank || (r == victim_rank && age < victim_age)) {
+			victim = i;
+			victim_rank = r;
+			victim_age = age;
+		}
+	}
+	return victim;
+}
+
+static void fill_entry(struct cache_entry *e, const struct cache_ticket *t, enum entry_kind kind)
+{
+	memcpy(e->key, t->key, CACHE_DIGEST_LEN);
+	memcpy(e->verifier, t->verifier, CACHE_DIGEST_LEN);
+	e->created = t->looked_up;
+	e->generation = t->generation;
+	e->kind = (unsigned char)kind;
+}
+
 bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 {
 	/* Only the host part of the client address: the port changes every connection. */
@@ -208,7 +311,7 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 	if (!hmac(key_parts, 4, t->key) || !hmac(verifier_parts, 6, t->verifier))
 		return false;
 	t->usable = true;
-	t->looked_up = (long long)time(NULL);
+	t->looked_up = cache_now();
 	t->generation = current_generation();
 	t->slot = (unsigned)(((unsigned long)t->key[0] << 24 | (unsigned long)t->key[1] << 16 |
 	                      (unsigned long)t->key[2] << 8 | t->key[3]) % cache.nslots);
@@ -216,13 +319,16 @@ bool cache_lookup(const struct mech_request *req, struct cache_ticket *t)
 	lock_slot(s);
 	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
 		const struct cache_entry *e = &s->entries[i];
-		if (entry_live(e, t->generation) && e->created > t->looked_up - cache.timeout &&
-		    memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0) {
-			hit = secret_equal(e->verifier, CACHE_DIGEST_LEN, t->verifier, CACHE_DIGEST_LEN);
-			break;
-		}
+		if (!same_key(e, t, t->generation))
+			continue;
+		if (positive_within(e, t->looked_up, 0))
+			hit = hit || same_password(e, t);
+		else if (cache.negative_ttl > 0 && negative_live(e, t->looked_up))
+			t->negative_hit = t->negative_hit || same_password(e, t);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (hit)
+		t->negative_hit = false;
 	return hit;
 }
 
@@ -231,28 +337,77 @@ void cache_store(const struct cache_ticket *t)
 	if (cache.slots == NULL || !t->usable)
 		return;
 	struct cache_slot *s = &cache.slots[t->slot];
-	int victim = 0;
+	int victim = -1;
 	lock_slot(s);
-	/* The entry for this key if there is one, else the oldest (flushed or never used
-	 * first). An OK decided across a flush is stored under the old generation: dead. */
+	/* The key's positive entry if there is one, else the least useful entry. An OK
+	 * decided across a flush is stored under the old generation: dead. */
+	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
+		struct cache_entry *e = &s->entries[i];
+		if (!same_key(e, t, t->generation))
+			continue;
+		if (e->kind == ENTRY_POSITIVE && victim < 0)
+			victim = i;
+		else if (e->kind == ENTRY_NEGATIVE)
+			e->created = 0; /* the right password is known now */
+	}
+	if (victim < 0)
+		victim = pick_victim(s, t, RANK_POSITIVE);
+	fill_entry(&s->entries[victim], t, ENTRY_POSITIVE);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The slot of the key's oldest live negative entry once it has CACHE_NEGATIVE_PER_KEY,
+ * or the one that already holds this password; -1 otherwise. */
+static int negative_to_replace(const struct cache_slot *s, const struct cache_ticket *t)
+{
+	int oldest = -1, count = 0;
+
 	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
 		const struct cache_entry *e = &s->entries[i];
-		if (entry_live(e, t->generation) && memcmp(e->key, t->key, CACHE_DIGEST_LEN) == 0) {
-			victim = i;
-			break;
-		}
-		long long age_i = entry_live(e, t->generation) ? e->created : 0;
-		long long age_v = entry_live(&s->entries[victim], t->generation)
-		                  ? s->entries[victim].created : 0;
-		if (age_i < age_v)
-			victim = i;
+		if (!same_key(e, t, t->generation) || !negative_live(e, t->looked_up))
+			continue;
+		if (same_password(e, t))
+			return i;
+		count++;
+		if (oldest < 0 || e->created < s->entries[oldest].created)
+			oldest = i;
 	}
-	struct cache_entry *e = &s->entries[victim];
-	memcpy(e->key, t->key, CACHE_DIGEST_LEN);
-	memcpy(e->verifier, t->verifier, CACHE_DIGEST_LEN);
-	e->created = t->looked_up;
-	e->generation = t->generation;
+	return count >= CACHE_NEGATIVE_PER_KEY ? oldest : -1;
+}
+
+void cache_store_negative(const struct cache_ticket *t)
+{
+	if (cache.slots == NULL || !t->usable || cache.negative_ttl <= 0)
+		return;
+	struct cache_slot *s = &cache.slots[t->slot];
+	lock_slot(s);
+	int victim = negative_to_replace(s, t);
+	if (victim < 0)
+		victim = pick_victim(s, t, RANK_NEGATIVE);
+	if (victim >= 0)
+		fill_entry(&s->entries[victim], t, ENTRY_NEGATIVE);
 	pthread_mutex_unlock(&s->lock);
+}
+
+bool cache_stale_hit(const struct cache_ticket *t)
+{
+	bool hit = false;
+
+	if (cache.slots == NULL || !t->usable || cache.stale_ttl <= 0)
+		return false;
+	/* Now, not at lookup: the back-end may have taken its whole timeout to fail. A flush
+	 * since the lookup (SIGHUP) forgets the entry. */
+	long long now = cache_now();
+	unsigned long long generation = current_generation();
+	struct cache_slot *s = &cache.slots[t->slot];
+	lock_slot(s);
+	for (int i = 0; i < CACHE_BUCKETS_PER_SLOT; i++) {
+		const struct cache_entry *e = &s->entries[i];
+		if (same_key(e, t, generation) && positive_within(e, now, cache.stale_ttl))
+			hit = hit || same_password(e, t);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return hit;
 }
 
 void cache_flush(void)

@@ -21,9 +21,14 @@
 #define CACHE_CYRUS_SLOT_BYTES 576
 #define CACHE_DEFAULT_SLOTS 1711
 
-/* A pending lookup: what to store if the mechanism says OK. */
+/* Wrong passwords remembered per key (--negative-ttl): a phone retrying an old password
+ * and one typo; more guesses than that go to the back-end (and to throttling). */
+#define CACHE_NEGATIVE_PER_KEY 2
+
+/* A pending lookup: what to store once the mechanism has decided. */
 struct cache_ticket {
 	bool usable;
+	bool negative_hit; /* the same wrong password was refused less than --negative-ttl ago */
 	unsigned slot;
 	unsigned char key[CACHE_DIGEST_LEN];
 	unsigned char verifier[CACHE_DIGEST_LEN];
@@ -35,12 +40,30 @@ struct cache_ticket {
 bool cache_init(long size_kb, long timeout_s);
 bool cache_enabled(void);
 
+/* --negative-ttl and --stale-ttl (seconds, 0 = off), after cache_init. Entries that
+ * expired less than stale_ttl ago are kept (evicted only after dead, negative and
+ * younger-stale ones) so that cache_stale_hit can find them. */
+void cache_set_failure_ttls(long negative_ttl_s, long stale_ttl_s);
+
 /* True (a hit) when the request may be answered OK from the cache. Fills ticket for a
- * later cache_store either way. */
+ * later cache_store either way, and sets ticket->negative_hit when the same password
+ * was refused less than --negative-ttl ago (answer NO without the back-end). */
 bool cache_lookup(const struct mech_request *req, struct cache_ticket *ticket);
 
-/* The mechanism said OK: remember it. */
+/* The mechanism said OK: remember it, and forget the key's remembered wrong passwords. */
 void cache_store(const struct cache_ticket *ticket);
+
+/* The mechanism said NO (not FAIL): remember the wrong password for --negative-ttl, at
+ * most CACHE_NEGATIVE_PER_KEY per key (the oldest is replaced). A negative entry never
+ * displaces a positive one, live or stale: guesses cannot empty the cache. */
+void cache_store_negative(const struct cache_ticket *ticket);
+
+/* The mechanism could not decide (FAIL): true when an expired positive entry for the
+ * same key and password expired less than --stale-ttl ago. */
+bool cache_stale_hit(const struct cache_ticket *ticket);
+
+/* Tests only: the clock entries are timed by (NULL: wall-clock seconds). */
+void cache_set_clock(long long (*now)(void));
 
 /* Forget every entry (SIGHUP: the admin's way to make a changed password count now).
  * Takes no lock: safe in the root master whatever the workers do to the shared memory. */

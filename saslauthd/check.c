@@ -104,6 +104,31 @@ static void print_header(const struct options *opts, FILE *out)
 	fprintf(out, ", asked in this order\n");
 }
 
+/* --fail-delay, -c and its --negative-ttl/--stale-ttl, as the daemon would apply them. */
+static void report_failure_handling(const struct options *opts, FILE *out)
+{
+	char detail[DETAIL_MAX];
+
+	if (opts->fail_delay_ms > 0)
+		snprintf(detail, sizeof(detail), "--fail-delay %ld.%03ld s plus up to 50 %% jitter",
+		         opts->fail_delay_ms / 1000, opts->fail_delay_ms % 1000);
+	else
+		snprintf(detail, sizeof(detail), "off: failures are answered at once");
+	line(out, true, "failure delay", detail);
+	if (!opts->cache) {
+		line(out, true, "cache", "off (no -c)");
+		return;
+	}
+	char negative[32] = "off", stale[32] = "off";
+	if (opts->negative_ttl > 0)
+		snprintf(negative, sizeof(negative), "%ld s", opts->negative_ttl);
+	if (opts->stale_ttl > 0)
+		snprintf(stale, sizeof(stale), "%ld s", opts->stale_ttl);
+	snprintf(detail, sizeof(detail), "-t %ld s, --negative-ttl %s, --stale-ttl %s",
+	         opts->cache_timeout, negative, stale);
+	line(out, true, "cache", detail);
+}
+
 int check_run(const struct options *opts, FILE *out)
 {
 	char report[REPORT_MAX] = "";
@@ -117,6 +142,7 @@ int check_run(const struct options *opts, FILE *out)
 		bool ok = privsep_resolve(opts->run_as, &id, report, sizeof(report));
 		failures += line(out, ok, "--user", ok ? opts->run_as : report);
 	}
+	report_failure_handling(opts, out);
 	for (int i = 0; i < opts->chain.count; i++)
 		failures += check_step(&opts->chain, &opts->chain.steps[i], out);
 	if (failures == 0)

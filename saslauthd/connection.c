@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -60,6 +61,8 @@ void conn_init(struct conn *c, int fd, int64_t now)
 	c->queue_empty = true;
 	c->status = PARSE_INCOMPLETE;
 	c->len = 0;
+	c->reply_at = 0;
+	c->reply[0] = '\0';
 }
 
 static void log_dropped(const struct conn *c, const char *why)
@@ -209,21 +212,56 @@ void conn_close(struct conn *c)
 	c->fd = -1;
 	secret_wipe(c->buf, c->len);
 	protocol_request_wipe(&c->req);
+	secret_wipe(c->reply, sizeof(c->reply));
 	c->len = 0;
+	c->reply_at = 0;
 }
 
-void conn_finish(struct conn *c, const struct request_policy *policy)
+enum verdict conn_decide(struct conn *c, const struct request_policy *policy)
 {
-	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
+	if (c->status == PARSE_TOO_LONG || c->status == PARSE_EMBEDDED_NUL) {
+		request_refuse(c->status, c->bad_field, c->reply, sizeof(c->reply));
+		return VERDICT_NO;
+	}
+	return request_decide(policy, &c->req, c->reply, sizeof(c->reply));
+}
 
-	if (c->status == PARSE_TOO_LONG || c->status == PARSE_EMBEDDED_NUL)
-		request_refuse(c->status, c->bad_field, reply, sizeof(reply));
-	else
-		request_decide(policy, &c->req, reply, sizeof(reply));
-	write_reply(c->fd, reply);
+void conn_hold(struct conn *c, int64_t reply_at)
+{
+	/* The password is not needed any more, however long the reply waits. */
+	secret_wipe(c->buf, c->len);
+	protocol_request_wipe(&c->req);
+	c->len = 0;
+	c->reply_at = reply_at;
+}
+
+int64_t conn_reply_delay(const struct request_policy *policy, enum verdict v)
+{
+	if (v == VERDICT_OK || policy->fail_delay_ms <= 0)
+		return 0;
+	stats_count(STAT_DELAYED);
+	/* Jitter so that the delay itself tells nothing apart. */
+	return policy->fail_delay_ms + arc4random_uniform((uint32_t)(policy->fail_delay_ms / 2 + 1));
+}
+
+void conn_reply(struct conn *c)
+{
+	write_reply(c->fd, c->reply);
 	if (!c->queue_empty)
 		drain(c->fd);
 	conn_close(c);
+}
+
+/* -n 0: the process serves this one client, so it may sleep through the delay. */
+static void sleep_ms(int64_t ms)
+{
+	int64_t until = sa_clock_ms() + ms;
+
+	for (int64_t left = ms; left > 0; left = until - sa_clock_ms()) {
+		struct timespec ts = { .tv_sec = left / SA_MS_PER_S,
+		                       .tv_nsec = (left % SA_MS_PER_S) * SA_NS_PER_MS };
+		nanosleep(&ts, NULL); /* EINTR: the loop sleeps the rest */
+	}
 }
 
 void conn_serve_blocking(int fd, const struct request_policy *policy)
@@ -245,8 +283,14 @@ void conn_serve_blocking(int fd, const struct request_policy *policy)
 		else if (errno != EINTR)
 			st = CONN_CLOSED;
 	}
-	if (st == CONN_COMPLETE)
-		conn_finish(&c, policy);
-	else
+	if (st == CONN_COMPLETE) {
+		int64_t delay = conn_reply_delay(policy, conn_decide(&c, policy));
+		if (delay > 0) {
+			conn_hold(&c, sa_clock_ms() + delay);
+			sleep_ms(delay);
+		}
+		conn_reply(&c);
+	} else {
 		conn_close(&c);
+	}
 }

@@ -34,6 +34,8 @@ struct conn {
 	size_t len;
 	unsigned char buf[PROTOCOL_REQUEST_MAX];
 	struct request req;
+	int64_t reply_at;        /* --fail-delay: when the decided reply is due (0: at once) */
+	char reply[PROTOCOL_REPLY_TEXT_MAX + 1]; /* decided, not yet written */
 };
 
 /* Out of descriptors or memory, accept() fails at once for as long as the listener stays
@@ -73,8 +75,19 @@ enum conn_state conn_on_deadline(struct conn *c, int64_t now);
 /* Stop waiting long for this connection (worker shutting down). */
 void conn_hurry(struct conn *c, int64_t deadline);
 
-/* Decide the complete request, reply, close the fd and wipe the buffers. */
-void conn_finish(struct conn *c, const struct request_policy *policy);
+/* Decide the complete request into c->reply (nothing is written yet). Returns the
+ * verdict; a codec refusal (field too long, NUL byte) counts as VERDICT_NO. */
+enum verdict conn_decide(struct conn *c, const struct request_policy *policy);
+
+/* How long to hold back a reply of verdict v: 0 for OK or without --fail-delay, else the
+ * delay plus up to 50 % random jitter (counted in the statistics). */
+int64_t conn_reply_delay(const struct request_policy *policy, enum verdict v);
+
+/* Keep the decided reply until reply_at (sa_clock_ms), wiping the request now. */
+void conn_hold(struct conn *c, int64_t reply_at);
+
+/* Write c->reply, close the fd and wipe the buffers. */
+void conn_reply(struct conn *c);
 
 /* Close without answering, wiping the buffers. */
 void conn_close(struct conn *c);

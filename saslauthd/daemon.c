@@ -630,6 +630,7 @@ int daemon_run(const struct options *opts)
 	/* Before the workers are forked: they all share it. */
 	if (opts->cache && !cache_init(opts->cache_kb, opts->cache_timeout))
 		return undo_start(&d, startup_failure(&d, 1, "cannot create the credential cache"));
+	cache_set_failure_ttls(opts->negative_ttl, opts->stale_ttl);
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 
 	report_ready(&d);
@@ -641,7 +642,7 @@ int daemon_run(const struct options *opts)
 	struct server srv = {
 		.opts = opts,
 		.policy = { .mech = opts->mech, .realm_concat = opts->realm_concat,
-		            .chain = &opts->chain },
+		            .chain = &opts->chain, .fail_delay_ms = opts->fail_delay_ms },
 		.listen_fd = d.listen_fd,
 		.identity = identity,
 		.master_fds = { d.pid_fd, d.pid_lock_fd, d.accept_lock_fd, -1 },

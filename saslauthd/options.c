@@ -22,6 +22,9 @@
 #define OPT_PAM_SERVICES 262
 #define OPT_MAX_WORKERS 263
 #define OPT_WORKER_IDLE 264
+#define OPT_FAIL_DELAY 268
+#define OPT_NEGATIVE_TTL 269
+#define OPT_STALE_TTL 270
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -34,6 +37,9 @@ static const struct option long_options[] = {
 	{ "pam-services", required_argument, NULL, OPT_PAM_SERVICES },
 	{ "max-workers", required_argument, NULL, OPT_MAX_WORKERS },
 	{ "worker-idle", required_argument, NULL, OPT_WORKER_IDLE },
+	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
+	{ "negative-ttl", required_argument, NULL, OPT_NEGATIVE_TTL },
+	{ "stale-ttl", required_argument, NULL, OPT_STALE_TTL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +87,16 @@ static void print_usage(FILE *out)
 	        "  --worker-idle <seconds>\n"
 	        "                 Workers above -n stop after this long without a request\n"
 	        "                 (default 60).\n"
+	        "  --fail-delay <seconds>\n"
+	        "                 Answer every reply but OK after this delay (decimal, up to\n"
+	        "                 10) plus up to 50 %% random jitter, without holding a worker.\n"
+	        "  --negative-ttl <seconds>\n"
+	        "                 With -c: refuse the same wrong password for a user from the\n"
+	        "                 cache for this long (up to 2 per user; others still go to\n"
+	        "                 the back-end).\n"
+	        "  --stale-ttl <seconds>\n"
+	        "                 With -c: when the back-end cannot decide, an expired cache\n"
+	        "                 entry for the same password answers OK this long past -t.\n"
 	        "  --user <user>[:<group>]\n"
 	        "                 Workers drop root for this identity once the socket\n"
 	        "                 exists; shadow and pam keep a small root verifier each.\n"
@@ -135,6 +151,45 @@ static void take_mech_option(struct options *opts, const char *arg)
 	opts->mech_option = arg;
 }
 
+/* Decimal seconds with at most millisecond precision ("2", "0.5", "1.250") into
+ * milliseconds; nothing else (no sign, exponent or locale) is accepted. */
+static bool parse_seconds_ms(const char *s, long max_ms, long *out)
+{
+	long ms = 0;
+	int frac_digits = -1; /* -1: no '.' seen */
+	bool any_digit = false;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '.' && frac_digits < 0) {
+			frac_digits = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || frac_digits >= 3 || ms > max_ms)
+			return false;
+		ms = ms * 10 + (*p - '0');
+		any_digit = true;
+		if (frac_digits >= 0)
+			frac_digits++;
+	}
+	for (int i = frac_digits < 0 ? 0 : frac_digits; i < 3; i++)
+		ms *= 10;
+	if (!any_digit || ms > max_ms)
+		return false;
+	*out = ms;
+	return true;
+}
+
+/* --negative-ttl, --stale-ttl: whole seconds, 0 = off. */
+static int take_failure_ttl(const char *name, const char *arg, long *out)
+{
+	if (!str_to_long(arg, 0, OPTIONS_MAX_FAILURE_TTL, out)) {
+		log_core(LOG_ERR, "--%s must be a number of seconds 0..%d", name,
+		         OPTIONS_MAX_FAILURE_TTL);
+		return 1;
+	}
+	return -1;
+}
+
 /* One option letter. Returns -1 to continue, else an exit status. */
 static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 {
@@ -178,6 +233,15 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 		}
 		opts->worker_idle = v;
 		return -1;
+	case OPT_FAIL_DELAY:
+		if (!parse_seconds_ms(arg, OPTIONS_MAX_FAIL_DELAY_MS, &opts->fail_delay_ms)) {
+			log_core(LOG_ERR, "--fail-delay must be seconds 0..%d with at most 3 decimals "
+			         "(e.g. 0.5)", OPTIONS_MAX_FAIL_DELAY_MS / 1000);
+			return 1;
+		}
+		return -1;
+	case OPT_NEGATIVE_TTL: return take_failure_ttl("negative-ttl", arg, &opts->negative_ttl);
+	case OPT_STALE_TTL: return take_failure_ttl("stale-ttl", arg, &opts->stale_ttl);
 	case OPT_USER: opts->run_as = arg; return -1;
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
 	case OPT_PAM_SERVICES: opts->pam_services = arg; return -1;
@@ -267,6 +331,11 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 		return 1;
 	}
 	opts->mech = opts->chain.steps[0].mech;
+	if ((opts->negative_ttl > 0 || opts->stale_ttl > 0) && !opts->cache) {
+		log_core(LOG_ERR, "--%s needs the credential cache: add -c",
+		         opts->negative_ttl > 0 ? "negative-ttl" : "stale-ttl");
+		return EXIT_USAGE;
+	}
 	if (opts->pam_services != NULL && !chain_has(&opts->chain, "pam")) {
 		log_core(LOG_ERR, "--pam-services applies to -a pam only");
 		return EXIT_USAGE;

@@ -21,6 +21,12 @@
 /* --worker-idle default: workers above -n retire after this many seconds without work. */
 #define OPTIONS_DEFAULT_WORKER_IDLE 60
 #define OPTIONS_MAX_WORKER_IDLE 86400
+/* --fail-delay ceiling: with its 50 % jitter a client waits at most 15 s, well inside
+ * the timeouts of the mail servers that ask us. */
+#define OPTIONS_MAX_FAIL_DELAY_MS 10000
+/* --negative-ttl and --stale-ttl ceilings (a day: a longer stale answer is an outage
+ * nobody noticed). */
+#define OPTIONS_MAX_FAILURE_TTL 86400
 
 struct options {
 	const struct mechanism *mech; /* the first of the chain */
@@ -48,6 +54,9 @@ struct options {
 	const char *pam_services; /* --pam-services, NULL: pam's built-in deny-list */
 	bool print_stats;        /* --stats: print the running daemon's counters and exit */
 	bool check_only;         /* --check: validate and probe the back-end, then exit */
+	long fail_delay_ms;      /* --fail-delay, 0: answer failures at once */
+	long negative_ttl;       /* --negative-ttl seconds (needs -c), 0: off */
+	long stale_ttl;          /* --stale-ttl seconds (needs -c), 0: off */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

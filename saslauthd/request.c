@@ -84,6 +84,23 @@ static void log_cached_success(const struct request *req, const struct mech_requ
 	         e.service, e.realm, remote);
 }
 
+/* The back-end failed and an expired entry answered: one line whatever -V says, so the
+ * admin sees that logins rest on old data. */
+static void log_stale_answer(const char *mech_name, const struct request *req,
+                             const struct mech_request *mreq, const char *reason)
+{
+	struct escaped_request e;
+	char remote[sizeof(e.remote) + 16] = "";
+
+	escape_for_log(&e, mreq, mech_name, reason);
+	if (req->field_count == 5)
+		snprintf(remote, sizeof(remote), " [remote=%s]", e.remote);
+	log_core(LOG_NOTICE,
+	         "auth success (stale): [user=%s] [service=%s] [realm=%s]%s [mech=%s] "
+	         "[reason=back-end failed, answered from an expired cache entry: %s]",
+	         e.user, e.service, e.realm, remote, e.mech, e.reason);
+}
+
 static bool empty_field_reply(const struct request *req, char *reply, size_t replysz)
 {
 	const char *what = NULL;
@@ -101,6 +118,12 @@ static bool empty_field_reply(const struct request *req, char *reply, size_t rep
 	return true;
 }
 
+/* The [mech=] of an answer no mechanism gave: the chain's name (one mechanism's alone). */
+static const char *policy_chain_name(const struct request_policy *policy)
+{
+	return policy->chain != NULL ? policy->chain->name : policy->mech->name;
+}
+
 /* The chain of -a, or the policy's one mechanism. */
 static const struct chain *policy_chain(const struct request_policy *policy, struct chain *one)
 {
@@ -110,11 +133,23 @@ static const struct chain *policy_chain(const struct request_policy *policy, str
 	return one;
 }
 
+/* --stale-ttl: a FAIL answered OK from an expired entry for the same password. */
+static bool stale_answers(const char *mech_name, const struct request *req,
+                          const struct mech_request *mreq, const struct cache_ticket *ticket,
+                          const char *reason)
+{
+	if (!cache_stale_hit(ticket))
+		return false;
+	stats_count(STAT_STALE_HIT);
+	log_stale_answer(mech_name, req, mreq, reason);
+	return true;
+}
+
 /* Ask the chain; its settled verdict alone decides the reply, the cache, the log line and
  * the statistics. */
-static void ask_mechanism(const struct request_policy *policy, const struct request *req,
-                          const struct mech_request *mreq, const struct cache_ticket *ticket,
-                          char *reply, size_t replysz)
+static enum verdict ask_mechanism(const struct request_policy *policy, const struct request *req,
+                                  const struct mech_request *mreq,
+                                  const struct cache_ticket *ticket, char *reply, size_t replysz)
 {
 	struct mech_result result;
 	struct chain one;
@@ -127,14 +162,35 @@ static void ask_mechanism(const struct request_policy *policy, const struct requ
 	                              &log_failure);
 	stats_record(v, sa_clock_us() - started);
 
-	if (v == VERDICT_OK) {
+	if (v == VERDICT_FAIL && stale_answers(decider, req, mreq, ticket, result.reason)) {
+		mech_result_set(&result, VERDICT_OK, "OK", NULL);
+		v = VERDICT_OK;
+	} else if (v == VERDICT_OK) {
 		cache_store(ticket);
 		log_outcome(decider, req, mreq, true, "");
-	} else if (log_failure) {
-		log_outcome(decider, req, mreq, false, result.reason);
+	} else {
+		if (v == VERDICT_NO)
+			cache_store_negative(ticket);
+		if (log_failure)
+			log_outcome(decider, req, mreq, false, result.reason);
 	}
 	str_copy(reply, replysz, result.reply);
 	secret_wipe(&result, sizeof(result));
+	return v;
+}
+
+/* --negative-ttl: the same wrong password again is refused without the back-end. */
+static bool negative_answers(const struct request_policy *policy, const struct request *req,
+                             const struct mech_request *mreq, const struct cache_ticket *ticket,
+                             char *reply, size_t replysz)
+{
+	if (!ticket->negative_hit)
+		return false;
+	stats_count(STAT_NEGATIVE_HIT);
+	log_outcome(policy_chain_name(policy), req, mreq, false,
+	            "same wrong password again (negative cache)");
+	str_copy(reply, replysz, "NO");
+	return true;
 }
 
 /* One rule for the client address everywhere (cache key, PAM_RHOST): a host part longer
@@ -151,8 +207,8 @@ static bool long_address_reply(const struct request *req, char *reply, size_t re
 	return true;
 }
 
-void request_decide(const struct request_policy *policy, const struct request *req,
-                    char *reply, size_t replysz)
+enum verdict request_decide(const struct request_policy *policy, const struct request *req,
+                            char *reply, size_t replysz)
 {
 	char login[COMBINED_LOGIN_MAX];
 	struct mech_request mreq = {
@@ -163,8 +219,10 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		.client_addr = req->client_addr,
 	};
 
+	enum verdict v = VERDICT_OK;
+
 	if (empty_field_reply(req, reply, replysz) || long_address_reply(req, reply, replysz))
-		return;
+		return VERDICT_NO;
 	if (policy->realm_concat && req->realm[0] != '\0') {
 		str_format(login, sizeof(login), "%s@%s", req->login, req->realm);
 		mreq.login = login;
@@ -174,14 +232,17 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		stats_count(STAT_CACHE_HIT);
 		log_cached_success(req, &mreq);
 		str_copy(reply, replysz, "OK"); /* Cyrus: the mechanism's own text is not replayed */
+	} else if (negative_answers(policy, req, &mreq, &ticket, reply, replysz)) {
+		v = VERDICT_NO;
 	} else {
 		if (cache_enabled())
 			stats_count(STAT_CACHE_MISS);
-		ask_mechanism(policy, req, &mreq, &ticket, reply, replysz);
+		v = ask_mechanism(policy, req, &mreq, &ticket, reply, replysz);
 	}
 	log_debug("response: %s", reply);
 	secret_wipe(login, sizeof(login));
 	secret_wipe(&ticket, sizeof(ticket));
+	return v;
 }
 
 void request_refuse(enum parse_status status, enum request_field field, char *reply,

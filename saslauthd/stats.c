@@ -15,7 +15,7 @@
 #include "saslauthd/daemon.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 5u
+#define STATS_VERSION 6u
 #define STATS_MECH_MAX CHAIN_NAME_MAX /* a chain is named by all its mechanisms */
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
@@ -150,6 +150,15 @@ static void print_page(const struct stats_page *p, FILE *out)
 	             "saslauthd_cache_lookups_total{mech=\"%s\",result=\"miss\"} %llu\n",
 	        p->mech, (unsigned long long)p->counters[STAT_CACHE_HIT], p->mech,
 	        (unsigned long long)p->counters[STAT_CACHE_MISS]);
+	print_counter(out, "saslauthd_fail_delayed_total",
+	              "Replies other than OK held back by --fail-delay.", p->mech, "",
+	              p->counters[STAT_DELAYED]);
+	print_counter(out, "saslauthd_negative_cache_hits_total",
+	              "Requests refused from the negative cache (--negative-ttl).", p->mech, "",
+	              p->counters[STAT_NEGATIVE_HIT]);
+	print_counter(out, "saslauthd_stale_cache_hits_total",
+	              "Back-end failures answered OK from an expired entry (--stale-ttl).", p->mech,
+	              "", p->counters[STAT_STALE_HIT]);
 	fprintf(out, "# HELP saslauthd_request_duration_seconds Time the mechanism took to decide.\n"
 	             "# TYPE saslauthd_request_duration_seconds histogram\n");
 	for (size_t b = 0; b < BUCKET_COUNT; b++) {

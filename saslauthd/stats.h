@@ -25,6 +25,9 @@ enum stats_counter {
 	STAT_POOL_GROWN,   /* workers started above -n because all were deciding */
 	STAT_POOL_RETIRED, /* workers above -n stopped after --worker-idle */
 	STAT_CHAIN_STEP,   /* -a chain: mechanisms asked after the first for one request */
+	STAT_DELAYED,      /* replies held back by --fail-delay */
+	STAT_NEGATIVE_HIT, /* refused from the negative cache (--negative-ttl) */
+	STAT_STALE_HIT,    /* back-end failed, an expired entry answered OK (--stale-ttl) */
 	STAT_COUNTER_COUNT
 };
 

@@ -74,8 +74,14 @@ void worker_signals_init(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-/* "No slot" in the free stack and the accept-order list. */
+/* "No slot" in the free stack and the slot lists. */
 #define NO_SLOT UINT32_MAX
+
+/* A doubly linked list of slots through the worker's prev/next arrays; a slot is on at
+ * most one list. */
+struct slot_list {
+	uint32_t head, tail;
+};
 
 struct worker {
 	const struct worker_config *cfg;
@@ -95,8 +101,11 @@ struct worker {
 	/* Used slots in accept order, which is deadline order: the oldest is dropped first
 	 * at the limit, and expiry only looks at the head. */
 	uint32_t *prev, *next;
-	uint32_t head, tail;
-	uint32_t pending;
+	struct slot_list open;
+	/* Decided failures waiting for --fail-delay, in reply_at order. */
+	struct slot_list delayed;
+	int64_t stop_by; /* 0, or when a stopping worker answers its delayed replies at the latest */
+	uint32_t pending;  /* used slots: open and delayed */
 	/* Until then a partial 5th field may have an earlier deadline than the head's, so
 	 * deadlines are looked up over the whole list. */
 	int64_t fifth_until;
@@ -129,27 +138,37 @@ static void resume_listening(struct worker *w, int64_t now)
 		start_listening(w);
 }
 
-static void link_tail(struct worker *w, uint32_t slot)
+static void link_after(struct worker *w, struct slot_list *l, uint32_t after, uint32_t slot)
 {
-	w->prev[slot] = w->tail;
-	w->next[slot] = NO_SLOT;
-	if (w->tail != NO_SLOT)
-		w->next[w->tail] = slot;
+	uint32_t before = after == NO_SLOT ? l->head : w->next[after];
+
+	w->prev[slot] = after;
+	w->next[slot] = before;
+	if (after != NO_SLOT)
+		w->next[after] = slot;
 	else
-		w->head = slot;
-	w->tail = slot;
+		l->head = slot;
+	if (before != NO_SLOT)
+		w->prev[before] = slot;
+	else
+		l->tail = slot;
 }
 
-static void unlink_slot(struct worker *w, uint32_t slot)
+static void link_tail(struct worker *w, struct slot_list *l, uint32_t slot)
+{
+	link_after(w, l, l->tail, slot);
+}
+
+static void unlink_slot(struct worker *w, struct slot_list *l, uint32_t slot)
 {
 	if (w->prev[slot] != NO_SLOT)
 		w->next[w->prev[slot]] = w->next[slot];
 	else
-		w->head = w->next[slot];
+		l->head = w->next[slot];
 	if (w->next[slot] != NO_SLOT)
 		w->prev[w->next[slot]] = w->prev[slot];
 	else
-		w->tail = w->prev[slot];
+		l->tail = w->prev[slot];
 }
 
 static void publish_held(struct worker *w)
@@ -176,13 +195,39 @@ static void set_busy(struct worker *w, bool busy)
 	__atomic_store_n(&st->busy, busy ? 1u : 0u, __ATOMIC_RELEASE);
 }
 
-static void release(struct worker *w, uint32_t slot)
+static void release(struct worker *w, struct slot_list *l, uint32_t slot)
 {
-	unlink_slot(w, slot);
+	unlink_slot(w, l, slot);
 	w->used[slot] = false;
 	w->free_slots[w->nfree++] = slot;
 	w->pending--;
 	publish_held(w);
+}
+
+/* --fail-delay: move a decided failure from the open list to the delayed one, which
+ * stays sorted by reply_at (new entries almost always go last: the search from the tail
+ * is short). The worker goes on serving others meanwhile. */
+static void hold(struct worker *w, uint32_t slot, int64_t reply_at)
+{
+	uint32_t after = w->delayed.tail;
+
+	if (w->stop_by != 0 && reply_at > w->stop_by)
+		reply_at = w->stop_by;
+	unlink_slot(w, &w->open, slot);
+	conn_hold(&w->pool[slot], reply_at);
+	while (after != NO_SLOT && w->pool[after].reply_at > reply_at)
+		after = w->prev[after];
+	link_after(w, &w->delayed, after, slot);
+}
+
+/* Write the delayed replies that are due. */
+static void answer_delayed(struct worker *w, int64_t now)
+{
+	while (w->delayed.head != NO_SLOT && w->pool[w->delayed.head].reply_at <= now) {
+		uint32_t slot = w->delayed.head;
+		conn_reply(&w->pool[slot]);
+		release(w, &w->delayed, slot);
+	}
 }
 
 static void finish(struct worker *w, uint32_t slot, enum conn_state st)
@@ -200,7 +245,7 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 	if (st == CONN_COMPLETE) {
 		set_busy(w, true);
 		deciding_fd = c->fd;
-		conn_finish(c, &w->policy);
+		enum verdict v = conn_decide(c, &w->policy);
 		deciding_fd = -1;
 		set_busy(w, false);
 		if (privsep_verifier_lost())
@@ -208,10 +253,16 @@ static void finish(struct worker *w, uint32_t slot, enum conn_state st)
 		w->served++;
 		if (w->cfg->max_requests > 0 && w->served >= w->cfg->max_requests)
 			stop_requested = 1;
+		int64_t delay = conn_reply_delay(&w->policy, v);
+		if (delay > 0) {
+			hold(w, slot, sa_clock_ms() + delay);
+			return;
+		}
+		conn_reply(c);
 	} else {
 		conn_close(c);
 	}
-	release(w, slot);
+	release(w, &w->open, slot);
 }
 
 /* One line per burst, however many stalled clients a flood brings. */
@@ -229,7 +280,7 @@ static void report_stalled_drop(struct worker *w, int64_t now)
  * lock out new ones. False when every held connection is a complete request. */
 static bool drop_oldest_incomplete(struct worker *w, int64_t now)
 {
-	for (uint32_t s = w->head; s != NO_SLOT; s = w->next[s]) {
+	for (uint32_t s = w->open.head; s != NO_SLOT; s = w->next[s]) {
 		if (w->pool[s].status == PARSE_FIFTH_PARTIAL)
 			continue;
 		stats_count(STAT_DROPPED);
@@ -270,7 +321,7 @@ static void accept_one(struct worker *w)
 	w->used[slot] = true;
 	w->pending++;
 	publish_held(w);
-	link_tail(w, slot);
+	link_tail(w, &w->open, slot);
 	conn_init(c, fd, now);
 	/* The request usually arrived together with the connection: then it is answered
 	 * without ever being watched (two epoll_ctl calls saved). */
@@ -294,8 +345,15 @@ static int next_timeout(const struct worker *w, int64_t now)
 
 	if (w->accept_guard.resume_at != 0)
 		soonest = sa_ms_until(w->accept_guard.resume_at);
+	if (w->delayed.head != NO_SLOT) {
+		int64_t left = w->pool[w->delayed.head].reply_at - now;
+		if (left < 0)
+			left = 0;
+		if (soonest < 0 || left < soonest)
+			soonest = left;
+	}
 	bool all = scan_all(w, now);
-	for (uint32_t s = w->head; s != NO_SLOT; s = all ? w->next[s] : NO_SLOT) {
+	for (uint32_t s = w->open.head; s != NO_SLOT; s = all ? w->next[s] : NO_SLOT) {
 		int64_t left = conn_deadline(&w->pool[s]) - now;
 		if (left < 0)
 			left = 0;
@@ -317,7 +375,7 @@ static enum conn_state judge(struct conn *c, int64_t now)
 static void expire(struct worker *w, int64_t now)
 {
 	bool all = scan_all(w, now);
-	uint32_t s = w->head;
+	uint32_t s = w->open.head;
 
 	if (!all)
 		w->fifth_until = 0;
@@ -348,8 +406,17 @@ static void begin_stop(struct worker *w)
 	int64_t by = sa_clock_ms() + WORKER_STOP_GRACE_MS;
 
 	stop_listening(w);
-	for (uint32_t s = w->head; s != NO_SLOT; s = w->next[s])
+	for (uint32_t s = w->open.head; s != NO_SLOT; s = w->next[s])
 		conn_hurry(&w->pool[s], by);
+	/* Delayed failures keep their delay, but within the grace the master allows. Cutting
+	 * it short would let anyone who can make workers recycle (--max-requests) skip it;
+	 * the price: while it finishes them, a stopping worker accepts nothing (with -n 1,
+	 * up to WORKER_STOP_GRACE_MS without an acceptor every --max-requests requests). */
+	w->stop_by = by;
+	for (uint32_t s = w->delayed.head; s != NO_SLOT; s = w->next[s]) {
+		if (w->pool[s].reply_at > by)
+			w->pool[s].reply_at = by;
+	}
 }
 
 /* The connection limit: WORKER_CONNECTIONS_MAX, or what the descriptor limit leaves
@@ -392,7 +459,8 @@ static void init_slots(struct worker *w)
 	for (uint32_t i = 0; i < w->capacity; i++)
 		w->free_slots[i] = w->capacity - 1 - i;
 	w->nfree = w->capacity;
-	w->head = w->tail = NO_SLOT;
+	w->open.head = w->open.tail = NO_SLOT;
+	w->delayed.head = w->delayed.tail = NO_SLOT;
 }
 
 void worker_main(const struct worker_config *cfg)
@@ -439,6 +507,7 @@ void worker_main(const struct worker_config *cfg)
 				finish(&w, slot, conn_on_readable(&w.pool[slot], sa_clock_ms()));
 		}
 		expire(&w, sa_clock_ms());
+		answer_delayed(&w, sa_clock_ms());
 	}
 	chain_cleanup(w.policy.chain);
 	_exit(0);

@@ -293,6 +293,47 @@ static void pam_services_in_a_chain(void **state)
 }
 #endif
 
+static long fail_delay_of(const char *value)
+{
+	const char *argv[] = { "saslauthd", "-a", "getpwent", "--fail-delay", value, NULL };
+	return parse(ARGC(argv), argv) == -1 ? opts.fail_delay_ms : -1;
+}
+
+static void failure_options(void **state)
+{
+	(void)state;
+	assert_int_equal(fail_delay_of("0.5"), 500);
+	assert_int_equal(fail_delay_of("2"), 2000);
+	assert_int_equal(fail_delay_of("1.25"), 1250);
+	assert_int_equal(fail_delay_of(".5"), 500);
+	assert_int_equal(fail_delay_of("10"), 10000);
+	assert_int_equal(fail_delay_of("0"), 0);
+	assert_int_equal(fail_delay_of("10.001"), -1); /* above the bound */
+	assert_int_equal(fail_delay_of("0.0001"), -1); /* below a millisecond */
+	assert_int_equal(fail_delay_of("99999999999999999999"), -1);
+	assert_int_equal(fail_delay_of("1e3"), -1);
+	assert_int_equal(fail_delay_of("."), -1);
+	assert_int_equal(fail_delay_of(""), -1);
+	assert_int_equal(fail_delay_of("-1"), -1);
+
+	const char *defaults[] = { "saslauthd", "-a", "getpwent", NULL };
+	assert_int_equal(parse(ARGC(defaults), defaults), -1);
+	assert_int_equal(opts.fail_delay_ms, 0);
+	assert_int_equal(opts.negative_ttl, 0);
+	assert_int_equal(opts.stale_ttl, 0);
+
+	const char *with_cache[] = { "saslauthd", "-a", "getpwent", "-c", "--negative-ttl", "60",
+		                     "--stale-ttl", "3600", NULL };
+	assert_int_equal(parse(ARGC(with_cache), with_cache), -1);
+	assert_int_equal(opts.negative_ttl, 60);
+	assert_int_equal(opts.stale_ttl, 3600);
+
+	const char *no_cache[] = { "saslauthd", "-a", "getpwent", "--stale-ttl", "60", NULL };
+	assert_int_equal(parse(ARGC(no_cache), no_cache), 1);
+	const char *too_long[] = { "saslauthd", "-a", "getpwent", "-c", "--negative-ttl", "86401", NULL };
+	assert_int_equal(parse(ARGC(too_long), too_long), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +355,7 @@ int main(void)
 #ifdef WITH_PAM
 		cmocka_unit_test(pam_services_in_a_chain),
 #endif
+		cmocka_unit_test(failure_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

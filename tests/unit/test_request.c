@@ -167,6 +167,55 @@ static void contradicting_ok_is_never_cached(void **state)
 	assert_int_equal(calls, 4);
 }
 
+static enum verdict force_v(enum verdict v, const char *text, char *reply)
+{
+	struct request r = make("bob", "pw", "");
+	struct request_policy policy = { .mech = &forcing };
+	memset(&forced, 0, sizeof(forced));
+	forced.verdict = v;
+	str_copy(forced.reply, sizeof(forced.reply), text);
+	return request_decide(&policy, &r, reply, PROTOCOL_REPLY_TEXT_MAX + 1);
+}
+
+static long long test_now = 5000000;
+static long long test_clock(void)
+{
+	return test_now;
+}
+
+/* request_decide returns the settled verdict the serving core delays on; a negative hit
+ * is NO without the mechanism; a FAIL with a stale entry is OK. */
+static void settled_verdicts_and_the_failure_cache(void **state)
+{
+	char reply[PROTOCOL_REPLY_TEXT_MAX + 1];
+	struct request empty = make("bob", "", "");
+	struct request_policy policy = { .mech = &forcing };
+	(void)state;
+	assert_int_equal(request_decide(&policy, &empty, reply, sizeof(reply)), VERDICT_NO);
+	assert_true(cache_init(1, 60));
+	cache_set_clock(test_clock);
+	cache_set_failure_ttls(30, 100);
+	calls = 0;
+	assert_int_equal(force_v(VERDICT_NO, "NO Incorrect password", reply), VERDICT_NO);
+	assert_int_equal(force_v(VERDICT_NO, "NO Incorrect password", reply), VERDICT_NO);
+	assert_string_equal(reply, "NO");
+	assert_int_equal(calls, 1); /* the second was a negative hit */
+	assert_int_equal(force_v(VERDICT_FAIL, "NO server unavailable", reply), VERDICT_NO);
+	assert_int_equal(calls, 1); /* still the negative entry: no back-end asked */
+	test_now += 31;
+	assert_int_equal(force_v(VERDICT_OK, "OK", reply), VERDICT_OK);
+	assert_int_equal(calls, 2);
+	test_now += 61; /* expired */
+	assert_int_equal(force_v(VERDICT_FAIL, "NO server unavailable", reply), VERDICT_OK);
+	assert_string_equal(reply, "OK");
+	assert_int_equal(calls, 3);
+	test_now += 100; /* past --stale-ttl */
+	assert_int_equal(force_v(VERDICT_FAIL, "NO server unavailable", reply), VERDICT_FAIL);
+	assert_string_equal(reply, "NO server unavailable");
+	cache_set_clock(NULL);
+	cache_set_failure_ttls(0, 0);
+}
+
 static void log_values_are_escaped(void **state)
 {
 	char out[128];
@@ -186,6 +235,7 @@ int main(void)
 		cmocka_unit_test(reply_classification),
 		cmocka_unit_test(verdict_and_reply_must_agree),
 		cmocka_unit_test(contradicting_ok_is_never_cached),
+		cmocka_unit_test(settled_verdicts_and_the_failure_cache),
 		cmocka_unit_test(log_values_are_escaped),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
