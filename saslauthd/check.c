@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "saslauthd/policy.h"
+#include "saslauthd/policy_redis.h"
 #include "saslauthd/privsep.h"
 
 #define REPORT_MAX 1024
@@ -30,6 +32,25 @@ static int check_run_dir(const struct options *opts, FILE *out)
 	return line(out, S_ISDIR(st.st_mode), "run directory", detail);
 }
 
+/* The throttling settings, and whether the policy store answers (a store that does not
+ * is not fatal to the daemon, which falls back to local counters, but worth knowing). */
+static int check_policy(const struct options *opts, FILE *out)
+{
+	const struct policy_settings *p = &opts->policy;
+	char detail[REPORT_MAX];
+	struct policy_store_uri uri;
+
+	if (p->addr.failures == 0 && p->user.failures == 0)
+		return line(out, true, "throttling", "off");
+	policy_describe(p, detail, sizeof(detail));
+	int failures = line(out, true, "throttling", detail);
+	if (p->store == NULL)
+		return failures;
+	bool ok = policy_store_parse(p->store, &uri, detail, sizeof(detail)) &&
+	          policy_redis_probe(&uri, detail, sizeof(detail));
+	return failures + line(out, ok, "policy store", detail);
+}
+
 int check_run(const struct options *opts, FILE *out)
 {
 	const struct mechanism *mech = opts->mech;
@@ -48,6 +69,7 @@ int check_run(const struct options *opts, FILE *out)
 		bool ok = privsep_resolve(opts->run_as, &id, report, sizeof(report));
 		failures += line(out, ok, "--user", ok ? opts->run_as : report);
 	}
+	failures += check_policy(opts, out);
 	report[0] = '\0';
 	if (mech->init != NULL && mech->init(&settings, report, sizeof(report)) != 0) {
 		failures += line(out, false, "configuration", report[0] ? report : "rejected");

@@ -7,6 +7,7 @@
 
 #include "common/limits.h"
 #include "mechanisms/mechanism.h"
+#include "saslauthd/policy_rules.h"
 
 #define OPTIONS_DEFAULT_WORKERS 5
 /* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
@@ -43,6 +44,7 @@ struct options {
 	const char *pam_services; /* --pam-services, NULL: pam's built-in deny-list */
 	bool print_stats;        /* --stats: print the running daemon's counters and exit */
 	bool check_only;         /* --check: validate and probe the back-end, then exit */
+	struct policy_settings policy; /* --throttle-*, --policy-store */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

@@ -9,6 +9,7 @@
 #include "common/secret.h"
 #include "common/strutil.h"
 #include "saslauthd/cache.h"
+#include "saslauthd/policy.h"
 #include "saslauthd/stats.h"
 
 /* login@realm with both at their maximum. */
@@ -133,8 +134,24 @@ static void ask_mechanism(const struct request_policy *policy, const struct requ
 	} else if (log_failure) {
 		log_outcome(policy, req, mreq, false, result.reason);
 	}
+	if (v == VERDICT_NO) /* a guess; a back-end that cannot decide (FAIL) is not one */
+		policy_record_failure(req, mreq);
 	str_copy(reply, replysz, result.reply);
 	secret_wipe(&result, sizeof(result));
+}
+
+/* Throttling: a refused request learns nothing, not even from a cached OK, and gets the
+ * plain "NO" of a wrong password, so an attacker cannot tell when the limit bites. */
+static bool throttled_reply(const struct request_policy *policy, const struct request *req,
+                            const struct mech_request *mreq, char *reply, size_t replysz)
+{
+	const char *why = policy_refuses(req, mreq);
+
+	if (why == NULL)
+		return false;
+	log_outcome(policy, req, mreq, false, why);
+	str_copy(reply, replysz, "NO");
+	return true;
 }
 
 /* One rule for the client address everywhere (cache key, PAM_RHOST): a host part longer
@@ -170,7 +187,10 @@ void request_decide(const struct request_policy *policy, const struct request *r
 		mreq.login = login;
 	}
 	struct cache_ticket ticket;
-	if (cache_lookup(&mreq, &ticket)) {
+	memset(&ticket, 0, sizeof(ticket));
+	if (throttled_reply(policy, req, &mreq, reply, replysz)) {
+		/* answered: neither the cache nor the mechanism is asked */
+	} else if (cache_lookup(&mreq, &ticket)) {
 		stats_count(STAT_CACHE_HIT);
 		log_cached_success(req, &mreq);
 		str_copy(reply, replysz, "OK"); /* Cyrus: the mechanism's own text is not replayed */

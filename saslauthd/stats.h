@@ -24,6 +24,9 @@ enum stats_counter {
 	STAT_STALLED_DROPPED, /* incomplete connections dropped at the connection limit */
 	STAT_POOL_GROWN,   /* workers started above -n because all were deciding */
 	STAT_POOL_RETIRED, /* workers above -n stopped after --worker-idle */
+	STAT_THROTTLED_ADDR, /* refused by --throttle-addr */
+	STAT_THROTTLED_USER, /* refused by --throttle-user */
+	STAT_POLICY_STORE_ERROR, /* --policy-store calls that failed or timed out */
 	STAT_COUNTER_COUNT
 };
 
