@@ -96,8 +96,11 @@ spray_case() {
 	quiet_start ours "$SCRATCH/ours-run" -a ldap -O "$conf" -n "$WORKERS" --throttle-addr 10/60
 	OURS_PID=$DAEMON_PID
 	printf '%-40s %8s %8s  %s\n' impl binds seconds loadgen
-	printf '%-40s %8s %8s  %s\n' "cyrus (4-field: it has no address)" $(spray_run cyrus)
-	printf '%-40s %8s %8s  %s\n' "ours --throttle-addr 10/60 (5-field)" $(spray_run ours -5)
+	local binds secs rest
+	read -r binds secs rest <<<"$(spray_run cyrus)"
+	printf '%-40s %8s %8s  %s\n' "cyrus (4-field: it has no address)" "$binds" "$secs" "$rest"
+	read -r binds secs rest <<<"$(spray_run ours -5)"
+	printf '%-40s %8s %8s  %s\n' "ours --throttle-addr 10/60 (5-field)" "$binds" "$secs" "$rest"
 	stop_pid "$OURS_PID"
 	stop_pid "$CYRUS_PID"
 }
