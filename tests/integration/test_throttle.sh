@@ -135,6 +135,7 @@ wait_until 5 test "$(($(alice_binds) - start_binds))" -ge 5 || true
 check "30 guesses and the right password from a throttled address: 5 binds reach slapd" 5 \
 	"$(($(alice_binds) - start_binds))"
 check "from another address the right password binds and succeeds" OK "$(ask alice alice-pw 192.0.2.78)"
-check "that was the 6th bind" 6 "$(($(alice_binds) - start_binds))"
+check "that one reached slapd (the count above is not blind)" yes \
+	"$(yesno test "$(($(alice_binds) - start_binds))" -gt 5)"
 
 finish
