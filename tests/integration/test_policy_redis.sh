@@ -106,4 +106,5 @@ for h in hostA hostB; do
 done
 check "no password in the logs" "" "$(grep -a -h -e alice-pw -e same-old "$SCRATCH/hostA.log" "$SCRATCH/hostB.log" || true)"
 
+check_no_sanitizer_reports "$SCRATCH/hostA.log" "$SCRATCH/hostB.log"
 finish

@@ -38,6 +38,26 @@ fail() {
 		"$(printf 'NO %.0s' "$@")" "$got"
 }
 
+# ---------------------------------------------------------------- bad settings
+# start_error <args...>: the first line a start with these settings prints (exit 1).
+start_error() {
+	local out rc=0
+	out=$("$OURS_SASLAUTHD" -a sasldb -O "$DB" -m "$SCRATCH/never" "$@" 2>&1) || rc=$?
+	printf '%s %s\n' "$rc" "${out%%$'\n'*}"
+}
+check_match "0 failures refused" '^1 .*--throttle-addr: "0/60": FAILURES must be a number 1\.\.100' \
+	"$(start_error --throttle-addr 0/60)"
+check_match "0 seconds refused" '^1 .*--throttle-user: "5/0": SECONDS must be a number 1\.\.86400' \
+	"$(start_error --throttle-user 5/0)"
+check_match "no slash refused" '^1 .*"10" is not FAILURES/SECONDS' "$(start_error --throttle-addr 10)"
+check_match "bad CIDR refused" '^1 .*--throttle-exempt: "10\.0\.0\.0/33" is not an address or CIDR range' \
+	"$(start_error --throttle-addr 3/60 --throttle-exempt 192.0.2.0/24,10.0.0.0/33)"
+check_match "exemption without a rule refused" '^1 .*--throttle-exempt needs --throttle-addr or --throttle-user' \
+	"$(start_error --throttle-exempt 192.0.2.0/24)"
+check_match "bad store refused" '^1 .*--policy-store: "http://x" is not redis://' \
+	"$(start_error --throttle-addr 3/60 --policy-store http://x)"
+check "nothing was started" no "$(yesno test -e "$SCRATCH/never/mux")"
+
 # ---------------------------------------------------------------- by address
 run_daemon addr -n 3 --throttle-addr 3/60 --throttle-exempt 203.0.113.0/24,2001:db8:ee::/48
 fail alice 192.0.2.10 w1 w2
@@ -85,6 +105,16 @@ check "login throttled across addresses and forms" NO "$(ask bob bob-pw 192.0.2.
 check "login throttled for 4-field requests too" NO "$(ask bob bob-pw)"
 check "another login from the same addresses is not" OK "$(ask carol carol-pw 192.0.2.31)"
 check_match "logged as throttled by user" '\[user=bob\].*\[reason=throttled by user\]' "$(cat "$SCRATCH/user.log")"
+check "user refusals counted in --stats" 2 \
+	"$(counter user 'saslauthd_throttled_total\{mech="sasldb",rule="user"\}')"
+stop_pid "$PID"
+
+# ---------------------------------------------------------------- -n 0
+# One process per connection: every child counts in the same shared table.
+run_daemon n0 -n 0 --throttle-addr 2/60
+fail alice 192.0.2.90 n1 n2
+check "-n 0: two failures in two processes throttle the address" NO "$(ask alice alice-pw 192.0.2.90)"
+check "-n 0: another address is fine" OK "$(ask alice alice-pw 192.0.2.91)"
 stop_pid "$PID"
 
 # ---------------------------------------------------------------- the window slides
@@ -138,4 +168,5 @@ check "from another address the right password binds and succeeds" OK "$(ask ali
 check "that one reached slapd (the count above is not blind)" yes \
 	"$(yesno test "$(($(alice_binds) - start_binds))" -gt 5)"
 
+check_no_sanitizer_reports "$SCRATCH"/*.log
 finish
