@@ -251,11 +251,13 @@ static redisContext *open_context(const struct policy_store_uri *u, struct sa_hm
 
 /* The store failed: count it, drop the connection, leave it alone for a while; the
  * first process to notice an outage logs it. */
-static void store_failed(const char *why)
+static void store_failed(const char *reason)
 {
 	char name[SA_PATH_MAX + 32];
+	char why[POLICY_ERR_MAX];
 	int expected = 0;
 
+	str_copy(why, sizeof(why), reason); /* it may live in the context freed below */
 	stats_count(STAT_POLICY_STORE_ERROR);
 	if (store.ctx != NULL && store.ctx_in == getpid())
 		redisFree(store.ctx);
