@@ -90,7 +90,12 @@ fail alice 2001:db8:ee:1::5 e1 e2 e3 e4 e5
 check "exempt IPv6 range: never throttled" OK "$(ask alice alice-pw 2001:db8:ee:1::5)"
 check "exempt addresses do not count toward their neighbours" OK "$(ask alice alice-pw 203.0.113.6)"
 
-check "address refusals counted in --stats" 4 \
+# SIGHUP recycles the workers; the counters live in the master's mapping and survive.
+kill -HUP "$PID"
+wait_until 10 grep -q 'SIGHUP received' "$SCRATCH/addr.log" || true
+sleep 1
+check "after SIGHUP the address is still throttled" NO "$(ask alice alice-pw 192.0.2.10)"
+check "address refusals counted in --stats" 5 \
 	"$(counter addr 'saslauthd_throttled_total\{mech="sasldb",rule="address"\}')"
 check "no user refusals" 0 "$(counter addr 'saslauthd_throttled_total\{mech="sasldb",rule="user"\}')"
 check "no password in the log" "" "$(grep -a -E -e 'alice-pw|bob-pw|carol-pw|old-pw' "$SCRATCH/addr.log" || true)"
