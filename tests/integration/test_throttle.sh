@@ -122,6 +122,15 @@ check "-n 0: two failures in two processes throttle the address" NO "$(ask alice
 check "-n 0: another address is fine" OK "$(ask alice alice-pw 192.0.2.91)"
 stop_pid "$PID"
 
+# ---------------------------------------------------------------- unprivileged workers
+# --user: the workers that count are not root; the mapping was made by the root master.
+chmod o+r "$DB"
+run_daemon priv -n 2 --user nobody --throttle-addr 2/60
+fail alice 192.0.2.95 p1 p2
+check "--user nobody: throttled" NO "$(ask alice alice-pw 192.0.2.95)"
+check "--user nobody: another address is fine" OK "$(ask alice alice-pw 192.0.2.96)"
+stop_pid "$PID"
+
 # ---------------------------------------------------------------- the window slides
 # 2 failures in 2 s: refused at once, accepted again once the failures are 2 s old.
 run_daemon window -n 2 --throttle-addr 2/2
