@@ -234,15 +234,16 @@ static redisContext *open_context(const struct policy_store_uri *u, struct sa_hm
 		return NULL;
 	}
 	bool ok = c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK;
-	if (ok && u->db != 0)
-		ok = command(c, REDIS_REPLY_STATUS, NULL, "SELECT %d", u->db);
-	if (ok && !fetch_fleet_key(c, k, why, whysz))
+	if (ok && u->db != 0 && !command(c, REDIS_REPLY_STATUS, NULL, "SELECT %d", u->db)) {
+		str_copy(why, whysz, "SELECT refused");
 		ok = false;
-	else if (!ok)
-		str_copy(why, whysz, c->err != 0 ? c->errstr : "SELECT refused");
+	}
+	ok = ok && fetch_fleet_key(c, k, why, whysz);
 	if (!ok) {
-		if (c->err != 0)
+		if (c->err != 0) /* the transport's reason (refused, timed out) says most */
 			str_copy(why, whysz, c->errstr);
+		else if (why[0] == '\0')
+			str_copy(why, whysz, "cannot set the timeout");
 		redisFree(c);
 		return NULL;
 	}
