@@ -69,6 +69,15 @@ check "the same wrong password on two hosts counts once (one HMAC key)" 1 \
 	"$(redis_cli ZCARD saslauthd:throttle:addr:192.0.2.42)"
 redis_cli DEL saslauthd:throttle:addr:192.0.2.40 >/dev/null
 check "an administrator lifts a throttle with DEL" OK "$(ask hostA alice-pw 192.0.2.40)"
+# The UNIX-socket form, with another database.
+OURS_LOG=$SCRATCH/hostC.log start_ours "$SCRATCH/hostC" -a sasldb -O "$DB" -n 2 \
+	--throttle-addr 3/60 --policy-store "redis://$REDIS_SOCKET?db=2"
+fail hostC 192.0.2.70 u1 u2 u3
+check "UNIX socket, db 2: throttled" NO "$(ask hostC alice-pw 192.0.2.70)"
+check "UNIX socket, db 2: the set is in database 2" 3 \
+	"$(redis_cli -n 2 ZCARD saslauthd:throttle:addr:192.0.2.70)"
+check "UNIX socket, db 2: not in database 0" 0 "$(redis_cli ZCARD saslauthd:throttle:addr:192.0.2.70)"
+stop_pid "$DAEMON_PID"
 out=$("$OURS_SASLAUTHD" --check -a sasldb -O "$DB" --throttle-addr 3/60 --policy-store "$REDIS_URI" 2>&1 || true)
 check_match "--check: the store answers" 'ok +policy store +redis://127\.0\.0\.1:[0-9]+/0 answers' "$out"
 
@@ -106,5 +115,5 @@ for h in hostA hostB; do
 done
 check "no password in the logs" "" "$(grep -a -h -e alice-pw -e same-old "$SCRATCH/hostA.log" "$SCRATCH/hostB.log" || true)"
 
-check_no_sanitizer_reports "$SCRATCH/hostA.log" "$SCRATCH/hostB.log"
+check_no_sanitizer_reports "$SCRATCH/hostA.log" "$SCRATCH/hostB.log" "$SCRATCH/hostC.log"
 finish
