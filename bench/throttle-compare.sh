@@ -35,7 +35,7 @@ overhead_case() {
 	quiet_start ours "$SCRATCH/plain-run" -a sasldb -O "$db" -n "$WORKERS"
 	quiet_start ours "$SCRATCH/throttled-run" -a sasldb -O "$db" -n "$WORKERS" "${THROTTLE[@]}"
 	if command -v redis-server >/dev/null; then
-		start_redis
+		start_redis ""
 		quiet_start ours "$SCRATCH/redis-run" -a sasldb -O "$db" -n "$WORKERS" "${THROTTLE[@]}" \
 			--policy-store "$REDIS_URI"
 		impls+=" redis"
@@ -82,7 +82,9 @@ spray_run() {
 }
 
 spray_case() {
+	# shellcheck disable=SC2034 # read by start_slapd
 	SLAPD_DEBUG=stats
+	# shellcheck source=tests/fixtures/slapd.sh
 	. "$FIXTURES_DIR/slapd.sh"
 	start_slapd >/dev/null 2>&1 || die "slapd"
 	local conf=$SCRATCH/ldap.conf

@@ -163,6 +163,7 @@ check "40 simultaneous failures: between 20 and 27 reached the mechanism" yes \
 stop_pid "$PID"
 
 # ---------------------------------------------------------------- never reaches the back-end
+# shellcheck disable=SC2034 # read by start_slapd
 SLAPD_DEBUG=stats
 start_slapd
 LDAP_PEOPLE="ou=people,$SLAPD_SUFFIX"
