@@ -6,15 +6,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 #define SA_HMAC_LEN 32
 #define SA_HMAC_KEY_LEN 32
 
 struct sa_hmac_key {
 	unsigned char key[SA_HMAC_KEY_LEN];
-	void *keyed;     /* an EVP_MAC_CTX keyed in process keyed_in, copied per use */
-	pid_t keyed_in;
+	void *keyed;     /* an EVP_MAC_CTX, reset per use */
+	unsigned long keyed_generation; /* the fork generation it was keyed in */
 };
 
 /* A fresh random key (getrandom). False (errno set) when there is no randomness. */

@@ -290,10 +290,9 @@ static bool key_digest(const struct policy_rule *r, const char *text,
 	return true;
 }
 
-static int local_count(const struct policy_rule *r, const char *text)
+static int local_count(const struct policy_rule *r, const char *text, int64_t now)
 {
 	unsigned char key[POLICY_DIGEST_LEN];
-	int64_t now = sa_clock_ms();
 	int count = 0;
 
 	if (!key_digest(r, text, key))
@@ -306,11 +305,11 @@ static int local_count(const struct policy_rule *r, const char *text)
 	return count;
 }
 
-static void local_add(const struct policy_rule *r, const char *text, const char *password)
+static void local_add(const struct policy_rule *r, const char *text, const char *password,
+                      int64_t now)
 {
 	unsigned char key[POLICY_DIGEST_LEN], full[SA_HMAC_LEN];
 	const char *parts[] = { "policy-password", r->kind, text, password };
-	int64_t now = sa_clock_ms();
 
 	if (!key_digest(r, text, key) || !sa_hmac(&policy.key, parts, 4, full))
 		return;
@@ -354,9 +353,10 @@ static void current_counts(const struct request_keys *k, long counts[RULE_COUNT]
 			counts[which[i]] = found[i];
 		return;
 	}
+	int64_t now = sa_clock_ms();
 	for (int i = 0; i < RULE_COUNT; i++) {
 		if (k->text[i] != NULL)
-			counts[i] = local_count(&policy.rules[i], k->text[i]);
+			counts[i] = local_count(&policy.rules[i], k->text[i], now);
 	}
 }
 
@@ -387,9 +387,10 @@ void policy_record_failure(const struct request *req, const struct mech_request 
 	if (!applicable_keys(req, mreq, &k))
 		return;
 	/* Always locally too, so the local counts are warm when the store goes away. */
+	int64_t now = sa_clock_ms();
 	for (int i = 0; i < RULE_COUNT; i++) {
 		if (k.text[i] != NULL)
-			local_add(&policy.rules[i], k.text[i], mreq->password);
+			local_add(&policy.rules[i], k.text[i], mreq->password, now);
 	}
 	if (policy.use_store)
 		policy_redis_add(keys, store_keys(&k, keys, which), mreq->password);
