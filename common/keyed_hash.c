@@ -3,7 +3,6 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -22,35 +21,19 @@ void sa_hmac_key_set(struct sa_hmac_key *k, const unsigned char key[SA_HMAC_KEY_
 	memcpy(k->key, key, SA_HMAC_KEY_LEN);
 }
 
-/* Bumped in every child of a fork: a context inherited over fork() is keyed again. A
- * counter and not getpid(), which is a system call per hash. */
-static unsigned long fork_generation = 1;
-static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
-
-static void count_fork(void)
-{
-	fork_generation++;
-}
-
-static void install_fork_hook(void)
-{
-	if (pthread_atfork(NULL, NULL, count_fork) != 0)
-		fork_generation = 0; /* never matches a context: keyed per use, slow but right */
-}
-
-/* Keying an OpenSSL 3 MAC context costs more than the hashing: once per process. */
+/* Keying an OpenSSL 3 MAC context costs more than the hashing, and the first fetch in a
+ * process loads the provider: done once, in the master before the fork where possible
+ * (sa_hmac_prepare). A context inherited over fork() is the child's private copy, holds
+ * no descriptor, lock or thread state, and stays usable. */
 static EVP_MAC_CTX *keyed_context(struct sa_hmac_key *k)
 {
-	pthread_once(&fork_hook_once, install_fork_hook);
-	if (k->keyed != NULL && fork_generation != 0 && k->keyed_generation == fork_generation)
+	if (k->keyed != NULL)
 		return k->keyed;
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
 		OSSL_PARAM_construct_end(),
 	};
-	EVP_MAC_CTX_free(k->keyed);
-	k->keyed = NULL;
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 	EVP_MAC_free(mac);
@@ -59,8 +42,12 @@ static EVP_MAC_CTX *keyed_context(struct sa_hmac_key *k)
 		return NULL;
 	}
 	k->keyed = ctx;
-	k->keyed_generation = fork_generation;
 	return ctx;
+}
+
+bool sa_hmac_prepare(struct sa_hmac_key *k)
+{
+	return keyed_context(k) != NULL;
 }
 
 bool sa_hmac(struct sa_hmac_key *k, const char *const *parts, int nparts,

@@ -171,7 +171,7 @@ bool policy_init(const struct policy_settings *s)
 		return true;
 	bytes += size_rule(&policy.rules[RULE_ADDR], &s->addr);
 	bytes += size_rule(&policy.rules[RULE_USER], &s->user);
-	if (!sa_hmac_key_random(&policy.key)) {
+	if (!sa_hmac_key_random(&policy.key) || !sa_hmac_prepare(&policy.key)) {
 		log_core(LOG_ERR, "throttling: no random key: %s", strerror(errno));
 		return false;
 	}
