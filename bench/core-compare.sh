@@ -44,25 +44,6 @@ for i in $(seq -w 1 "$NUSERS"); do
 	printf 'OK\tbenchu%s\tPw-%s-secret\tsmtp\tbench.example\n' "$i" "$i" >>"$REQS"
 done
 
-# quiet_start <impl> <rundir> <args...>: Cyrus detached, ours with -f: both without -d,
-# whose debug logging (a line per request) would be most of what is measured. Sets
-# DAEMON_PID (Cyrus: from its pid file).
-quiet_start() {
-	local impl=$1 dir=$2
-	shift 2
-	mkdir -p "$dir"
-	rm -f "$dir/mux"
-	if [[ $impl == ours ]]; then
-		start_bg ours "$SCRATCH/ours.log" "$OURS_SASLAUTHD" -f -m "$dir" "$@" </dev/null
-	else
-		"$CYRUS" -m "$dir" "$@" </dev/null >>"$SCRATCH/cyrus.log" 2>&1
-		wait_until 10 test -s "$dir/saslauthd.pid" || die "Cyrus wrote no pid file"
-		DAEMON_PID=$(head -n1 "$dir/saslauthd.pid" | tr -dc 0-9)
-		register_pid "$DAEMON_PID"
-	fi
-	wait_for_socket "$dir/mux" 10 "$DAEMON_PID" || die "$impl did not come up"
-}
-
 start_floor() {
 	mkdir -p "$SCRATCH/floor-run"
 	start_bg floor "$SCRATCH/floor.log" "$FLOOR" "$SCRATCH/floor-run/mux" "$WORKERS" </dev/null

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by the peer-backed comparisons (rimap-compare.sh, pam-compare.sh): option
+# Shared by the peer-backed comparisons (rimap-compare.sh, pam-compare.sh,
+# core-compare.sh, throttle-compare.sh): option
 # parsing and the alternating Cyrus/ours rounds with saslauthd-loadgen. The caller
 # sources tests/fixtures/lib.sh first, starts both daemons on
 # $SCRATCH/cyrus-run/mux and $SCRATCH/ours-run/mux, then calls bench_table REQUEST_FILE.
@@ -33,11 +34,32 @@ bench_parse_args() {
 }
 
 # _bench_round <impl> <concurrency> <requests>: prints "rps p50 p99 err wrong".
+# BENCH_LOADGEN_FLAGS: more loadgen flags (e.g. -5 for the 5-field form).
 _bench_round() {
 	local out
-	out=$("$LOADGEN" -s "$SCRATCH/$1-run/mux" -f "$3" -c "$2" -d "$DURATION" -w "$WARMUP" -t 10 -q) ||
+	# shellcheck disable=SC2086 # BENCH_LOADGEN_FLAGS (e.g. -5) is word-split on purpose
+	out=$("$LOADGEN" -s "$SCRATCH/$1-run/mux" -f "$3" -c "$2" -d "$DURATION" -w "$WARMUP" -t 10 -q ${BENCH_LOADGEN_FLAGS:-}) ||
 		log "$1 c=$2: errors or wrong verdicts: $out"
 	sed -n 's/.*rps=\([0-9.]*\) p50_us=\([0-9]*\) p90_us=[0-9]* p99_us=\([0-9]*\).* err=\([0-9]*\) wrong=\([0-9]*\).*/\1 \2 \3 \4 \5/p' <<<"$out"
+}
+
+# quiet_start <impl> <rundir> <args...>: Cyrus detached, ours with -f: both without -d,
+# whose debug logging (a line per request) would be most of what is measured. Sets
+# DAEMON_PID (Cyrus: from its pid file).
+quiet_start() {
+	local impl=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	rm -f "$dir/mux"
+	if [[ $impl == ours ]]; then
+		start_bg ours "$SCRATCH/ours.log" "$OURS_SASLAUTHD" -f -m "$dir" "$@" </dev/null
+	else
+		"$CYRUS" -m "$dir" "$@" </dev/null >>"$SCRATCH/cyrus.log" 2>&1
+		wait_until 10 test -s "$dir/saslauthd.pid" || die "Cyrus wrote no pid file"
+		DAEMON_PID=$(head -n1 "$dir/saslauthd.pid" | tr -dc 0-9)
+		register_pid "$DAEMON_PID"
+	fi
+	wait_for_socket "$dir/mux" 10 "$DAEMON_PID" || die "$impl did not come up"
 }
 
 _bench_median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print a[int((NR + 1) / 2)] }'; }

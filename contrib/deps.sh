@@ -5,7 +5,8 @@ set -euo pipefail
 
 BUILD_PACKAGES=(build-essential cmake pkg-config libcrypt-dev libdb5.3-dev libpam0g-dev libkrb5-dev
 	libldap2-dev libargon2-dev libssl-dev libcurl4-openssl-dev libsystemd-dev
-	libpq-dev libmariadb-dev libsqlite3-dev) # sql: PostgreSQL, MariaDB/MySQL, SQLite engines
+	libpq-dev libmariadb-dev libsqlite3-dev # sql: PostgreSQL, MariaDB/MySQL, SQLite engines
+	libhiredis-dev) # --policy-store redis://
 # Test peers and tools: Cyrus's own sasl2-bin for interoperability and differential
 # tests, cwrap's wrappers for hermetic passwd/shadow/PAM, mkpasswd for hashes.
 TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois python3 procps
@@ -17,7 +18,8 @@ TEST_PACKAGES=(libcmocka-dev sasl2-bin libnss-wrapper libpam-wrapper whois pytho
 	postgresql-15 mariadb-server sqlite3 # test_sql.sh: scratch servers and the sqlite3 shell
 	fail2ban # test_fail2ban.sh: fail2ban-regex on the daemon's lines, with contrib/fail2ban
 	dovecot-sqlite dovecot-pgsql dovecot-mysql # test_sql_dovecot.sh: Dovecot's SQL passdb on the same tables
-	libpam-mysql) # bench/sql-compare.sh: Cyrus -a pam with pam_mysql on the same MariaDB table
+	libpam-mysql # bench/sql-compare.sh: Cyrus -a pam with pam_mysql on the same MariaDB table
+	redis-server) # test_policy_redis.sh: the fleet's shared policy store
 
 want=("${BUILD_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

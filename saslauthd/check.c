@@ -8,6 +8,8 @@
 
 #include "common/strutil.h"
 #include "saslauthd/daemon.h"
+#include "saslauthd/policy.h"
+#include "saslauthd/policy_redis.h"
 #include "saslauthd/privsep.h"
 
 #define REPORT_MAX 1024
@@ -129,6 +131,25 @@ static void report_failure_handling(const struct options *opts, FILE *out)
 	line(out, true, "cache", detail);
 }
 
+/* The throttling settings, and whether the policy store answers (a store that does not
+ * is not fatal to the daemon, which falls back to local counters, but worth knowing). */
+static int check_policy(const struct options *opts, FILE *out)
+{
+	const struct policy_settings *p = &opts->policy;
+	char detail[REPORT_MAX];
+	struct policy_store_uri uri;
+
+	if (p->addr.failures == 0 && p->user.failures == 0)
+		return line(out, true, "throttling", "off");
+	policy_describe(p, detail, sizeof(detail));
+	int failures = line(out, true, "throttling", detail);
+	if (p->store == NULL)
+		return failures;
+	bool ok = policy_store_parse(p->store, &uri, detail, sizeof(detail)) &&
+	          policy_redis_probe(&uri, detail, sizeof(detail));
+	return failures + line(out, ok, "policy store", detail);
+}
+
 int check_run(const struct options *opts, FILE *out)
 {
 	char report[REPORT_MAX] = "";
@@ -143,6 +164,7 @@ int check_run(const struct options *opts, FILE *out)
 		failures += line(out, ok, "--user", ok ? opts->run_as : report);
 	}
 	report_failure_handling(opts, out);
+	failures += check_policy(opts, out);
 	for (int i = 0; i < opts->chain.count; i++)
 		failures += check_step(&opts->chain, &opts->chain.steps[i], out);
 	if (failures == 0)

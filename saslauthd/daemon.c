@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "saslauthd/cache.h"
+#include "saslauthd/policy.h"
 #include "saslauthd/server.h"
 #include "saslauthd/service_manager.h"
 #include "saslauthd/stats.h"
@@ -631,6 +632,8 @@ int daemon_run(const struct options *opts)
 	if (opts->cache && !cache_init(opts->cache_kb, opts->cache_timeout))
 		return undo_start(&d, startup_failure(&d, 1, "cannot create the credential cache"));
 	cache_set_failure_ttls(opts->negative_ttl, opts->stale_ttl);
+	if (!policy_init(&opts->policy))
+		return undo_start(&d, startup_failure(&d, 1, "cannot set up throttling"));
 	log_core(LOG_INFO, "master pid is: %ld", (long)d.master_pid);
 
 	report_ready(&d);

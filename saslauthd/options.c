@@ -9,6 +9,7 @@
 #include "build_config.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "saslauthd/policy.h"
 
 #define MUX_NAME "/mux"
 #define EXIT_USAGE 1
@@ -25,6 +26,11 @@
 #define OPT_FAIL_DELAY 268
 #define OPT_NEGATIVE_TTL 269
 #define OPT_STALE_TTL 270
+/* The policy layer's own range, so parallel additions do not collide. */
+#define OPT_THROTTLE_ADDR 280
+#define OPT_THROTTLE_USER 281
+#define OPT_THROTTLE_EXEMPT 282
+#define OPT_POLICY_STORE 283
 #define DEFAULT_SOCKET_MODE 0777
 
 static const struct option long_options[] = {
@@ -40,6 +46,10 @@ static const struct option long_options[] = {
 	{ "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
 	{ "negative-ttl", required_argument, NULL, OPT_NEGATIVE_TTL },
 	{ "stale-ttl", required_argument, NULL, OPT_STALE_TTL },
+	{ "throttle-addr", required_argument, NULL, OPT_THROTTLE_ADDR },
+	{ "throttle-user", required_argument, NULL, OPT_THROTTLE_USER },
+	{ "throttle-exempt", required_argument, NULL, OPT_THROTTLE_EXEMPT },
+	{ "policy-store", required_argument, NULL, OPT_POLICY_STORE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -106,6 +116,16 @@ static void print_usage(FILE *out)
 	        "                 pam: the only PAM services a request may name (default:\n"
 	        "                 any plain name except system services such as su, sudo,\n"
 	        "                 login, sshd).\n"
+	        "  --throttle-addr <failures>/<seconds>\n"
+	        "                 Refuse requests from a client address (IPv6: its /64)\n"
+	        "                 with that many failed logins in the last <seconds>,\n"
+	        "                 without asking the mechanism (default: off).\n"
+	        "  --throttle-user <failures>/<seconds>\n"
+	        "                 The same for a login, across addresses (default: off).\n"
+	        "  --throttle-exempt <cidr>[,<cidr>...]\n"
+	        "                 Addresses never throttled nor counted (e.g. webmail).\n"
+	        "  --policy-store redis://<host>:<port>[/<db>] | redis:///<socket>[?db=<n>]\n"
+	        "                 Keep the throttling counters in Redis, shared by a fleet.\n"
 	        "  --check        Check the command line and the mechanism's configuration,\n"
 	        "                 try the back-end once, print a report and exit (0: usable).\n"
 	        "  --stats        Print the counters of the daemon running in the -m\n"
@@ -190,6 +210,36 @@ static int take_failure_ttl(const char *name, const char *arg, long *out)
 	return -1;
 }
 
+/* --throttle-* and --policy-store. Returns -1 to continue, else an exit status. */
+static int take_policy_option(struct policy_settings *p, int c, const char *arg)
+{
+	char err[POLICY_ERR_MAX];
+	bool ok = true;
+
+	switch (c) {
+	case OPT_THROTTLE_ADDR:
+		ok = policy_parse_limit(arg, &p->addr, err, sizeof(err));
+		break;
+	case OPT_THROTTLE_USER:
+		ok = policy_parse_limit(arg, &p->user, err, sizeof(err));
+		break;
+	case OPT_THROTTLE_EXEMPT:
+		ok = policy_parse_exempt(arg, &p->exempt, err, sizeof(err));
+		break;
+	default:
+		p->store = arg;
+		break;
+	}
+	if (ok)
+		return -1;
+	if (c == OPT_THROTTLE_ADDR || c == OPT_THROTTLE_USER)
+		log_core(LOG_ERR, "%s: %s", c == OPT_THROTTLE_ADDR ? "--throttle-addr" : "--throttle-user",
+		         err);
+	else
+		log_core(LOG_ERR, "%s", err);
+	return 1;
+}
+
 /* One option letter. Returns -1 to continue, else an exit status. */
 static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 {
@@ -246,6 +296,11 @@ static int take_option(struct options *opts, int c, const char *arg, FILE *err)
 	case OPT_SOCKET_GROUP: opts->socket_group = arg; return -1;
 	case OPT_PAM_SERVICES: opts->pam_services = arg; return -1;
 	case OPT_STATS: opts->print_stats = true; return -1;
+	case OPT_THROTTLE_ADDR:
+	case OPT_THROTTLE_USER:
+	case OPT_THROTTLE_EXEMPT:
+	case OPT_POLICY_STORE:
+		return take_policy_option(&opts->policy, c, arg);
 	case OPT_CHECK: opts->check_only = true; return -1;
 	case OPT_SOCKET_MODE: {
 		char *end = NULL;
@@ -342,6 +397,11 @@ int options_parse(struct options *opts, int argc, char **argv, FILE *err)
 	}
 	if (!run_dir_fits(opts->run_dir)) {
 		log_core(LOG_ERR, "run directory path too long: %s", opts->run_dir);
+		return 1;
+	}
+	char policy_why[POLICY_ERR_MAX];
+	if (!policy_validate(&opts->policy, policy_why, sizeof(policy_why))) {
+		log_core(LOG_ERR, "%s", policy_why);
 		return 1;
 	}
 	return -1;

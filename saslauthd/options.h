@@ -8,6 +8,7 @@
 #include "common/limits.h"
 #include "mechanisms/mechanism.h"
 #include "saslauthd/chain.h"
+#include "saslauthd/policy_rules.h"
 
 #define OPTIONS_DEFAULT_WORKERS 5
 /* Cyrus has no bound; a typo such as -n 5000 should not fork-bomb the machine. */
@@ -57,6 +58,7 @@ struct options {
 	long fail_delay_ms;      /* --fail-delay, 0: answer failures at once */
 	long negative_ttl;       /* --negative-ttl seconds (needs -c), 0: off */
 	long stale_ttl;          /* --stale-ttl seconds (needs -c), 0: off */
+	struct policy_settings policy; /* --throttle-*, --policy-store */
 };
 
 /* Parse argv. Returns -1 when the daemon should run, otherwise the exit status

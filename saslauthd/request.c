@@ -9,6 +9,7 @@
 #include "common/secret.h"
 #include "common/strutil.h"
 #include "saslauthd/cache.h"
+#include "saslauthd/policy.h"
 #include "saslauthd/stats.h"
 
 /* login@realm with both at their maximum. */
@@ -174,6 +175,8 @@ static enum verdict ask_mechanism(const struct request_policy *policy, const str
 		if (log_failure)
 			log_outcome(decider, req, mreq, false, result.reason);
 	}
+	if (v == VERDICT_NO) /* a guess; a back-end that cannot decide (FAIL) is not one */
+		policy_record_failure(req, mreq);
 	str_copy(reply, replysz, result.reply);
 	secret_wipe(&result, sizeof(result));
 	return v;
@@ -189,6 +192,20 @@ static bool negative_answers(const struct request_policy *policy, const struct r
 	stats_count(STAT_NEGATIVE_HIT);
 	log_outcome(policy_chain_name(policy), req, mreq, false,
 	            "same wrong password again (negative cache)");
+	str_copy(reply, replysz, "NO");
+	return true;
+}
+
+/* Throttling: a refused request learns nothing, not even from a cached OK, and gets the
+ * plain "NO" of a wrong password, so an attacker cannot tell when the limit bites. */
+static bool throttled_reply(const struct request_policy *policy, const struct request *req,
+                            const struct mech_request *mreq, char *reply, size_t replysz)
+{
+	const char *why = policy_refuses(req, mreq);
+
+	if (why == NULL)
+		return false;
+	log_outcome(policy_chain_name(policy), req, mreq, false, why);
 	str_copy(reply, replysz, "NO");
 	return true;
 }
@@ -228,7 +245,10 @@ enum verdict request_decide(const struct request_policy *policy, const struct re
 		mreq.login = login;
 	}
 	struct cache_ticket ticket;
-	if (cache_lookup(&mreq, &ticket)) {
+	memset(&ticket, 0, sizeof(ticket));
+	if (throttled_reply(policy, req, &mreq, reply, replysz)) {
+		v = VERDICT_NO; /* neither the cache nor the mechanism is asked; delayed as any NO */
+	} else if (cache_lookup(&mreq, &ticket)) {
 		stats_count(STAT_CACHE_HIT);
 		log_cached_success(req, &mreq);
 		str_copy(reply, replysz, "OK"); /* Cyrus: the mechanism's own text is not replayed */

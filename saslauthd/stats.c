@@ -15,7 +15,7 @@
 #include "saslauthd/daemon.h"
 
 #define STATS_MAGIC 0x53415354u /* "SAST" */
-#define STATS_VERSION 6u
+#define STATS_VERSION 7u
 #define STATS_MECH_MAX CHAIN_NAME_MAX /* a chain is named by all its mechanisms */
 
 /* Upper bounds of the latency buckets, in microseconds (the last one is +Inf). */
@@ -159,6 +159,15 @@ static void print_page(const struct stats_page *p, FILE *out)
 	print_counter(out, "saslauthd_stale_cache_hits_total",
 	              "Back-end failures answered OK from an expired entry (--stale-ttl).", p->mech,
 	              "", p->counters[STAT_STALE_HIT]);
+	fprintf(out, "# HELP saslauthd_throttled_total Requests refused by throttling, by rule.\n"
+	             "# TYPE saslauthd_throttled_total counter\n"
+	             "saslauthd_throttled_total{mech=\"%s\",rule=\"address\"} %llu\n"
+	             "saslauthd_throttled_total{mech=\"%s\",rule=\"user\"} %llu\n",
+	        p->mech, (unsigned long long)p->counters[STAT_THROTTLED_ADDR], p->mech,
+	        (unsigned long long)p->counters[STAT_THROTTLED_USER]);
+	print_counter(out, "saslauthd_policy_store_errors_total",
+	              "Policy store (--policy-store) calls that failed or timed out.", p->mech, "",
+	              p->counters[STAT_POLICY_STORE_ERROR]);
 	fprintf(out, "# HELP saslauthd_request_duration_seconds Time the mechanism took to decide.\n"
 	             "# TYPE saslauthd_request_duration_seconds histogram\n");
 	for (size_t b = 0; b < BUCKET_COUNT; b++) {

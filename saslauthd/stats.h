@@ -28,6 +28,9 @@ enum stats_counter {
 	STAT_DELAYED,      /* replies held back by --fail-delay */
 	STAT_NEGATIVE_HIT, /* refused from the negative cache (--negative-ttl) */
 	STAT_STALE_HIT,    /* back-end failed, an expired entry answered OK (--stale-ttl) */
+	STAT_THROTTLED_ADDR, /* refused by --throttle-addr */
+	STAT_THROTTLED_USER, /* refused by --throttle-user */
+	STAT_POLICY_STORE_ERROR, /* --policy-store calls that failed or timed out */
 	STAT_COUNTER_COUNT
 };
 
