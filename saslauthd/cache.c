@@ -1,20 +1,16 @@
 #include "saslauthd/cache.h"
 
 #include <errno.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/keyed_hash.h"
 #include "common/secret.h"
 
-#define CACHE_SECRET_LEN 32
 /* Fields are separated by a byte that cannot occur in them (requests refuse NUL). */
 #define CACHE_FIELD_SEPARATOR "\0"
 
@@ -59,19 +55,8 @@ static struct {
 	long timeout;
 	long negative_ttl; /* 0: wrong passwords are not remembered */
 	long stale_ttl;    /* 0: expired entries are never used */
-	unsigned char secret[CACHE_SECRET_LEN];
-	EVP_MAC *hmac; /* fetched once, before the fork */
+	struct sa_hmac_key key; /* drawn at start, keyed before the fork */
 } cache;
-
-static EVP_MAC_CTX *keyed;
-static bool keyed_stale;
-
-/* A forked worker keys its own context (OpenSSL contexts are not shared across fork);
- * marked here rather than by comparing getpid(), a system call, on every request. */
-static void mark_keyed_stale(void)
-{
-	keyed_stale = true;
-}
 
 static long long wall_seconds(void)
 {
@@ -130,17 +115,12 @@ bool cache_init(long size_kb, long timeout_s)
 	size_t bytes = sizeof(struct cache_header) + (size_t)n * sizeof(struct cache_slot);
 	void *p;
 
-	if (getrandom(cache.secret, sizeof(cache.secret), 0) != (ssize_t)sizeof(cache.secret)) {
+	if (!sa_hmac_key_random(&cache.key)) {
 		log_core(LOG_ERR, "credential cache: no random key: %s", strerror(errno));
 		return false;
 	}
-	if (pthread_atfork(NULL, NULL, mark_keyed_stale) != 0) {
-		log_core(LOG_ERR, "credential cache: cannot register its fork handler");
-		return false;
-	}
-	cache.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (cache.hmac == NULL) {
-		log_core(LOG_ERR, "credential cache: OpenSSL offers no HMAC");
+	if (!sa_hmac_prepare(&cache.key)) {
+		log_core(LOG_ERR, "credential cache: OpenSSL offers no HMAC-SHA256");
 		return false;
 	}
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -179,35 +159,12 @@ void cache_set_failure_ttls(long negative_ttl_s, long stale_ttl_s)
 	cache.stale_ttl = stale_ttl_s > 0 ? stale_ttl_s : 0;
 }
 
-/* HMAC-SHA256 under the per-start secret over the parts, each with its terminating NUL
- * so "ab"+"c" != "a"+"bc". The keyed context is prepared once per process and copied
- * per use: keying an OpenSSL 3 MAC context costs more than the hashing itself. */
+_Static_assert(CACHE_DIGEST_LEN == SA_HMAC_LEN, "cache digests are HMAC-SHA256");
+
+/* HMAC-SHA256 under the per-start key over the parts (common/keyed_hash). */
 static bool hmac(const char *const *parts, int nparts, unsigned char out[CACHE_DIGEST_LEN])
 {
-	size_t len = 0;
-
-	if (keyed == NULL || keyed_stale) {
-		char digest[] = "SHA256";
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-			OSSL_PARAM_construct_end(),
-		};
-		EVP_MAC_CTX_free(keyed);
-		keyed = EVP_MAC_CTX_new(cache.hmac);
-		if (keyed == NULL || EVP_MAC_init(keyed, cache.secret, sizeof(cache.secret), params) != 1) {
-			EVP_MAC_CTX_free(keyed);
-			keyed = NULL;
-			return false;
-		}
-		keyed_stale = false;
-	}
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
-	bool ok = ctx != NULL;
-	for (int i = 0; ok && i < nparts; i++)
-		ok = EVP_MAC_update(ctx, (const unsigned char *)parts[i], strlen(parts[i]) + 1) == 1;
-	ok = ok && EVP_MAC_final(ctx, out, &len, CACHE_DIGEST_LEN) == 1 && len == CACHE_DIGEST_LEN;
-	EVP_MAC_CTX_free(ctx);
-	return ok;
+	return sa_hmac(&cache.key, parts, nparts, out);
 }
 
 static unsigned long long current_generation(void)
