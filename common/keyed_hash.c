@@ -10,6 +10,7 @@
 
 bool sa_hmac_key_random(struct sa_hmac_key *k)
 {
+	EVP_MAC_CTX_free(k->keyed); /* a context keyed with the previous key */
 	memset(k, 0, sizeof(*k));
 	return getrandom(k->key, sizeof(k->key), 0) == (ssize_t)sizeof(k->key);
 }

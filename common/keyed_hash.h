@@ -15,7 +15,8 @@ struct sa_hmac_key {
 	void *keyed; /* an EVP_MAC_CTX keyed once, reset per use */
 };
 
-/* A fresh random key (getrandom). False (errno set) when there is no randomness. */
+/* A fresh random key (getrandom), replacing k's (k zeroed or set before: static storage).
+ * False (errno set) when there is no randomness. */
 bool sa_hmac_key_random(struct sa_hmac_key *k);
 /* Use the given bytes as the key (e.g. a key shared by a fleet). */
 void sa_hmac_key_set(struct sa_hmac_key *k, const unsigned char key[SA_HMAC_KEY_LEN]);
