@@ -113,6 +113,24 @@ start_delay_proxy() {
 	wait_for_tcp_port "$PROXY_PORT" 10 127.0.0.1 "$PROXY_PID" >/dev/null
 }
 
+# slow_pair <requests> <flags...>: Cyrus and ours with the same flags and -n WORKERS (ours
+# also SLOW_OURS_FLAGS) against the back-end behind the delay proxy, 64 clients; then
+# both and the proxy are stopped.
+slow_pair() {
+	local reqs=$1
+	shift
+	quiet_start cyrus "$SCRATCH/cyrus-run" "$@" -n "$WORKERS"
+	CYRUS_PID=$DAEMON_PID
+	# shellcheck disable=SC2086 # word-split on purpose
+	quiet_start ours "$SCRATCH/ours-run" "$@" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
+	OURS_PID=$DAEMON_PID
+	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
+	echo "ours' workers at the end: $(count_children "$OURS_PID")"
+	stop_pid "$OURS_PID"
+	stop_pid "$CYRUS_PID"
+	stop_pid "$PROXY_PID"
+}
+
 slow_case() {
 	local imap users="$SCRATCH/imap-users" reqs="$SCRATCH/slow-requests"
 	echo "## slow back-end: rimap to Dovecot behind a proxy holding each response ${SLOW_MS} ms, 64 clients, -n $WORKERS"
@@ -124,16 +142,7 @@ slow_case() {
 	imap=$(free_tcp_port)
 	start_dovecot "$SCRATCH/dovecot" "$users" plain "$imap"
 	start_delay_proxy "$imap"
-	quiet_start cyrus "$SCRATCH/cyrus-run" -a rimap -O "127.0.0.1/$PROXY_PORT" -n "$WORKERS"
-	CYRUS_PID=$DAEMON_PID
-	# shellcheck disable=SC2086 # word-split on purpose
-	quiet_start ours "$SCRATCH/ours-run" -a rimap -O "127.0.0.1/$PROXY_PORT" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
-	OURS_PID=$DAEMON_PID
-	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
-	echo "ours' workers at the end: $(count_children "$OURS_PID")"
-	stop_pid "$OURS_PID"
-	stop_pid "$CYRUS_PID"
-	stop_pid "$PROXY_PID"
+	slow_pair "$reqs" -a rimap -O "127.0.0.1/$PROXY_PORT"
 }
 
 slow_ldap_case() {
@@ -150,16 +159,7 @@ slow_ldap_case() {
 	printf '%s\n' "ldap_servers: ldap://127.0.0.1:$PROXY_PORT" \
 		"ldap_search_base: ou=people,$SLAPD_SUFFIX" "ldap_bind_dn: $SLAPD_SERVICE_DN" \
 		"ldap_password: $SLAPD_SERVICE_PW" >"$conf"
-	quiet_start cyrus "$SCRATCH/cyrus-run" -a ldap -O "$conf" -n "$WORKERS"
-	CYRUS_PID=$DAEMON_PID
-	# shellcheck disable=SC2086 # word-split on purpose
-	quiet_start ours "$SCRATCH/ours-run" -a ldap -O "$conf" -n "$WORKERS" ${SLOW_OURS_FLAGS:-}
-	OURS_PID=$DAEMON_PID
-	CONCURRENCY=64 BENCH_IMPLS="cyrus ours" bench_table "$reqs"
-	echo "ours' workers at the end: $(count_children "$OURS_PID")"
-	stop_pid "$OURS_PID"
-	stop_pid "$CYRUS_PID"
-	stop_pid "$PROXY_PID"
+	slow_pair "$reqs" -a ldap -O "$conf"
 	stop_slapd
 }
 

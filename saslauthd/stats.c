@@ -99,6 +99,18 @@ static void print_counter(FILE *out, const char *name, const char *help, const c
 	fprintf(out, "%s{mech=\"%s\"%s} %llu\n", name, mech, label, (unsigned long long)value);
 }
 
+/* A counter with two values of one label, e.g. result="hit" and result="miss". */
+static void print_counter_pair(FILE *out, const char *name, const char *help, const char *mech,
+                               const char *label, const char *first, uint64_t first_value,
+                               const char *second, uint64_t second_value)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	fprintf(out, "%s{mech=\"%s\",%s=\"%s\"} %llu\n", name, mech, label, first,
+	        (unsigned long long)first_value);
+	fprintf(out, "%s{mech=\"%s\",%s=\"%s\"} %llu\n", name, mech, label, second,
+	        (unsigned long long)second_value);
+}
+
 static void print_page(const struct stats_page *p, FILE *out)
 {
 	static const char *const results[] = { "ok", "no", "fail" };
@@ -144,12 +156,9 @@ static void print_page(const struct stats_page *p, FILE *out)
 	              p->counters[STAT_WORKER_DIED]);
 	print_counter(out, "saslauthd_worker_starts_total", "Workers forked, replacements included.",
 	              p->mech, "", p->counters[STAT_WORKER_START]);
-	fprintf(out, "# HELP saslauthd_cache_lookups_total Credential cache (-c) lookups.\n"
-	             "# TYPE saslauthd_cache_lookups_total counter\n"
-	             "saslauthd_cache_lookups_total{mech=\"%s\",result=\"hit\"} %llu\n"
-	             "saslauthd_cache_lookups_total{mech=\"%s\",result=\"miss\"} %llu\n",
-	        p->mech, (unsigned long long)p->counters[STAT_CACHE_HIT], p->mech,
-	        (unsigned long long)p->counters[STAT_CACHE_MISS]);
+	print_counter_pair(out, "saslauthd_cache_lookups_total", "Credential cache (-c) lookups.",
+	                   p->mech, "result", "hit", p->counters[STAT_CACHE_HIT], "miss",
+	                   p->counters[STAT_CACHE_MISS]);
 	print_counter(out, "saslauthd_fail_delayed_total",
 	              "Replies other than OK held back by --fail-delay.", p->mech, "",
 	              p->counters[STAT_DELAYED]);
@@ -159,12 +168,9 @@ static void print_page(const struct stats_page *p, FILE *out)
 	print_counter(out, "saslauthd_stale_cache_hits_total",
 	              "Back-end failures answered OK from an expired entry (--stale-ttl).", p->mech,
 	              "", p->counters[STAT_STALE_HIT]);
-	fprintf(out, "# HELP saslauthd_throttled_total Requests refused by throttling, by rule.\n"
-	             "# TYPE saslauthd_throttled_total counter\n"
-	             "saslauthd_throttled_total{mech=\"%s\",rule=\"address\"} %llu\n"
-	             "saslauthd_throttled_total{mech=\"%s\",rule=\"user\"} %llu\n",
-	        p->mech, (unsigned long long)p->counters[STAT_THROTTLED_ADDR], p->mech,
-	        (unsigned long long)p->counters[STAT_THROTTLED_USER]);
+	print_counter_pair(out, "saslauthd_throttled_total", "Requests refused by throttling, by rule.",
+	                   p->mech, "rule", "address", p->counters[STAT_THROTTLED_ADDR], "user",
+	                   p->counters[STAT_THROTTLED_USER]);
 	print_counter(out, "saslauthd_policy_store_errors_total",
 	              "Policy store (--policy-store) calls that failed or timed out.", p->mech, "",
 	              p->counters[STAT_POLICY_STORE_ERROR]);
