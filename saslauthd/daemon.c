@@ -186,16 +186,14 @@ static void ancestor_name(const char *path, int levels, char *out, size_t outsz)
 
 /* Walk up from dirfd through "..", so that symbolic links in the given path do not
  * matter: the directories checked are the ones the daemon's files really live under. */
-static bool ancestors_trusted(int dirfd, const char *path, char *why, size_t whysz)
+static bool ancestors_trusted(int dirfd, const struct stat *dir_st, const char *path, char *why,
+                              size_t whysz)
 {
-	struct stat here, up;
+	struct stat here = *dir_st, up;
 	int fd = dup(dirfd);
 
-	if (fd < 0 || fstat(fd, &here) != 0) {
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return true; /* nothing to judge by; the directory itself was checked */
-	}
 	for (int level = 1; level <= RUN_DIR_MAX_DEPTH; level++) {
 		int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		close(fd);
@@ -234,7 +232,7 @@ enum run_dir_verdict daemon_judge_run_dir(int dirfd, const char *path, char *why
 	}
 	if (!run_dir_trusted(&st, why, whysz))
 		return RUN_DIR_REFUSED;
-	return ancestors_trusted(dirfd, path, why, whysz) ? RUN_DIR_OK : RUN_DIR_UNSAFE_ABOVE;
+	return ancestors_trusted(dirfd, &st, path, why, whysz) ? RUN_DIR_OK : RUN_DIR_UNSAFE_ABOVE;
 }
 
 /* Enter the run directory through one descriptor, so the directory checked is the one
